@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: the "valley" generic netlink family, through which userspace
+ * reads the module's state and controls it.
+ *
+ * Every operation is validated strictly: unknown attributes, attributes
+ * only the kernel sends, trailing bytes and non-zero reserved header
+ * fields are refused, each with an extack message.  Operations run under
+ * genl_mutex (the family is not parallel_ops) in the namespace of the
+ * requesting socket.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/stringify.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+
+#include "valley.h"
+
+#define VALLEY_REPLY_ONLY "attribute is only sent by the kernel"
+
+static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
+	[VALLEY_A_INFO_VERSION]		= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_INFO_GENL_VERSION]	= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_INFO_FAMILY]		= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_INFO_PARTS]		= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_INFO_REQUESTS]	= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_PAD]			= { .type = NLA_REJECT,
+					    .reject_message = VALLEY_REPLY_ONLY },
+};
+
+static struct genl_family valley_genl_family;
+
+static int valley_pre_doit(const struct valley_genl_op *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+{
+	if (info->genlhdr->version != VALLEY_GENL_VERSION) {
+		NL_SET_ERR_MSG(info->extack,
+			       "unsupported valley netlink version (the module speaks "
+			       __stringify(VALLEY_GENL_VERSION) ")");
+		return -EINVAL;
+	}
+	valley_count_request(valley_pernet(genl_info_net(info)));
+	return 0;
+}
+
+static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
+{
+	struct valley_net *vn = valley_pernet(genl_info_net(info));
+	struct valley_stats stats;
+	void *hdr;
+
+	hdr = genlmsg_put_reply(msg, info, &valley_genl_family, 0,
+				VALLEY_CMD_GET_INFO);
+	if (!hdr)
+		return -EMSGSIZE;
+
+	valley_stats_read(vn, &stats);
+	if (nla_put_string(msg, VALLEY_A_INFO_VERSION, VALLEY_VERSION) ||
+	    nla_put_u32(msg, VALLEY_A_INFO_GENL_VERSION, VALLEY_GENL_VERSION) ||
+	    nla_put_u32(msg, VALLEY_A_INFO_FAMILY, valley_family) ||
+	    nla_put_u32(msg, VALLEY_A_INFO_PARTS, VALLEY_PART_GENL) ||
+	    nla_put_u64_64bit(msg, VALLEY_A_INFO_REQUESTS, stats.requests,
+			      VALLEY_A_PAD)) {
+		genlmsg_cancel(msg, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return 0;
+}
+
+static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+
+	err = valley_fill_info(msg, info);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+static int valley_reset(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+
+	/*
+	 * Checked here rather than with GENL_UNS_ADMIN_PERM so that the
+	 * refusal says what is missing.
+	 */
+	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "resetting counters needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	valley_stats_reset(valley_pernet(net));
+	return 0;
+}
+
+static const struct genl_small_ops valley_genl_ops[] = {
+	{
+		.cmd	= VALLEY_CMD_GET_INFO,
+		.doit	= valley_get_info,
+	},
+	{
+		.cmd	= VALLEY_CMD_RESET,
+		.doit	= valley_reset,
+	},
+};
+
+static struct genl_family valley_genl_family __ro_after_init = {
+	.name		= VALLEY_GENL_NAME,
+	.version	= VALLEY_GENL_VERSION,
+	.maxattr	= VALLEY_A_MAX,
+	.policy		= valley_policy,
+	.netnsok	= true,
+	.pre_doit	= valley_pre_doit,
+	.module		= THIS_MODULE,
+	.small_ops	= valley_genl_ops,
+	.n_small_ops	= ARRAY_SIZE(valley_genl_ops),
+	/* Strict validation of every operation, reserved fields included. */
+	.resv_start_op	= 0,
+};
+
+int __init valley_genl_init(void)
+{
+	return genl_register_family(&valley_genl_family);
+}
+
+void valley_genl_exit(void)
+{
+	genl_unregister_family(&valley_genl_family);
+}

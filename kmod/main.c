@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: the TCP/IP stack made visible, layer by layer.
+ *
+ * This file holds the module's life cycle, its parameters and its state in
+ * each network namespace.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/net.h>
+#include <net/netns/generic.h>
+
+#include "valley.h"
+
+unsigned int valley_family = AF_VALLEY;
+module_param_named(family, valley_family, uint, 0444);
+MODULE_PARM_DESC(family, "address family number of AF_VALLEY sockets (default 18)");
+
+static unsigned int valley_net_id __read_mostly;
+
+struct valley_net *valley_pernet(const struct net *net)
+{
+	return net_generic(net, valley_net_id);
+}
+
+static void valley_stats_sum(struct valley_net *vn, struct valley_stats *sum)
+{
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct valley_pcpu_stats *s = per_cpu_ptr(vn->stats, cpu);
+		unsigned int start;
+		u64 requests;
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			requests = u64_stats_read(&s->requests);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		sum->requests += requests;
+	}
+}
+
+/**
+ * valley_stats_read() - this namespace's counters since the last reset
+ * @vn: the namespace's valley state
+ * @out: filled with the counters
+ */
+void valley_stats_read(struct valley_net *vn, struct valley_stats *out)
+{
+	struct valley_stats sum;
+
+	valley_stats_sum(vn, &sum);
+	spin_lock(&vn->base_lock);
+	out->requests = sum.requests - vn->base.requests;
+	spin_unlock(&vn->base_lock);
+}
+
+/**
+ * valley_stats_reset() - start this namespace's counters again from zero
+ * @vn: the namespace's valley state
+ *
+ * Per-CPU counters are never written by another CPU: a reset records the
+ * current sums as the new base instead.
+ */
+void valley_stats_reset(struct valley_net *vn)
+{
+	struct valley_stats sum;
+
+	valley_stats_sum(vn, &sum);
+	spin_lock(&vn->base_lock);
+	vn->base = sum;
+	spin_unlock(&vn->base_lock);
+}
+
+static int __net_init valley_net_init(struct net *net)
+{
+	struct valley_net *vn = valley_pernet(net);
+	int cpu;
+
+	vn->stats = alloc_percpu(struct valley_pcpu_stats);
+	if (!vn->stats)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(vn->stats, cpu)->syncp);
+	spin_lock_init(&vn->base_lock);
+	return 0;
+}
+
+static void __net_exit valley_net_exit(struct net *net)
+{
+	struct valley_net *vn = valley_pernet(net);
+
+	free_percpu(vn->stats);
+}
+
+static struct pernet_operations valley_net_ops = {
+	.init = valley_net_init,
+	.exit = valley_net_exit,
+	.id   = &valley_net_id,
+	.size = sizeof(struct valley_net),
+};
+
+static int __init valley_init(void)
+{
+	int err;
+
+	if (!valley_family || valley_family >= NPROTO) {
+		pr_err("family=%u is not an address family number (1-%d)\n",
+		       valley_family, NPROTO - 1);
+		return -EINVAL;
+	}
+
+	err = register_pernet_subsys(&valley_net_ops);
+	if (err)
+		return err;
+
+	err = valley_genl_init();
+	if (err)
+		goto err_pernet;
+
+	pr_info("version %s loaded\n", VALLEY_VERSION);
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&valley_net_ops);
+	return err;
+}
+
+static void __exit valley_exit(void)
+{
+	/* No request can reach the per-namespace state once the family is gone. */
+	valley_genl_exit();
+	unregister_pernet_subsys(&valley_net_ops);
+}
+
+module_init(valley_init);
+module_exit(valley_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The valley developers");
+MODULE_DESCRIPTION("valley: the TCP/IP stack made visible, layer by layer");
+MODULE_VERSION(VALLEY_VERSION);
