@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of a valley guest, after switch_root into the host's root file
+# system (read-only over 9p).  Sets up a writable world, loads valley.ko
+# and runs what VALLEY_MODE asks for:
+#   tests  the kselftest suite; TAP, exit status and dmesg go to the
+#          results share
+#   demo   a short scripted tour of vstat
+#   shell  an interactive shell on the console (the demo with a terminal)
+# The kernel command line passes VALLEY_* to this script as environment.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=${VALLEY_TERM:-linux}
+results=/run/valley/results
+
+poweroff_now() {
+	sync
+	/bin/busybox poweroff -f
+}
+
+setup() {
+	mount -t proc proc /proc
+	mount -t sysfs sysfs /sys
+	mount -t devtmpfs devtmpfs /dev
+	mkdir -p /dev/pts /dev/shm
+	# What udev would make: the runner writes to /dev/stdout.
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
+	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs tmpfs /dev/shm
+	mount -t tmpfs -o mode=755 tmpfs /run
+	case "$VALLEY_SRC/" in
+	/tmp/*) ;;	# the tree is under /tmp: leave it visible
+	*) mount -t tmpfs -o mode=1777 tmpfs /tmp ;;
+	esac
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+	mkdir -p "$results" /run/netns /run/tmp
+	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results "$results"
+	export TMPDIR=/run/tmp
+	hostname valley-guest
+	ip link set lo up
+	echo 1 >/proc/sys/kernel/panic_on_oops
+}
+
+load_module() {
+	if ! insmod "$VALLEY_KO"; then
+		echo "guest: insmod $VALLEY_KO failed" >&2
+		return 1
+	fi
+}
+
+run_tests() {
+	local status=0
+
+	load_module || status=1
+	if [ "$status" = 0 ]; then
+		cd "$VALLEY_KSFT" || exit 1
+		VALLEY_SRC=$VALLEY_SRC VALLEY_KO=$VALLEY_KO \
+			./run_kselftest.sh 2>&1 | tee "$results/tap.txt" >/dev/console
+		status=${PIPESTATUS[0]}
+	fi
+	echo "$status" >"$results/status"
+}
+
+run_demo() {
+	export PATH="$VALLEY_SRC/userspace:$PATH"
+	load_module || return 1
+	echo "== valley is loaded in a $(uname -r) guest"
+	echo "\$ vstat info"
+	vstat info
+	echo "\$ vstat info --json"
+	vstat info --json
+}
+
+run_shell() {
+	run_demo
+	stty rows "${VALLEY_ROWS:-24}" cols "${VALLEY_COLS:-80}" 2>/dev/null
+	echo "== a shell in the guest: vstat is on PATH; exit (or Ctrl-D) powers off"
+	cd "$VALLEY_SRC" || true
+	setsid -c /bin/bash -i
+}
+
+setup
+case "$VALLEY_MODE" in
+tests) run_tests ;;
+demo) run_demo; echo "$?" >"$results/status" ;;
+shell) run_shell </dev/console >/dev/console 2>&1; echo 0 >"$results/status" ;;
+*) echo "guest: unknown VALLEY_MODE '$VALLEY_MODE'" >&2 ;;
+esac
+dmesg >"$results/dmesg.txt"
+poweroff_now

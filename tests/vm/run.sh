@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot one valley guest under QEMU (TCG) and collect what it leaves in the
+# results directory.  The guest sees the host's root file system read-only
+# over virtio-9p, so the build tree, the tools and the selftests are where
+# they are on the host.
+#
+# usage: run.sh --kver KVER --ko MODULE --out DIR [--mode tests|demo|shell]
+#               [--kernel BZIMAGE] [--ksft DIR] [--timeout SECONDS]
+#               [--mem MIB] [--append ARGS]
+#
+# Exit status: 0 when the guest finished and reported success with a clean
+# kernel log; 1 when the guest reported failure; 2 when it crashed, hung or
+# its kernel log holds an oops, BUG, WARN, KASAN, lockdep, UBSAN or
+# kmemleak report (the log is printed).
+set -uo pipefail
+
+here=$(dirname "$(readlink -f "$0")")
+src=$(readlink -f "$here/../..")
+kver='' ko='' out='' mode=tests kernel='' ksft='' timeout=600 mem=1024 append=''
+
+usage() {
+	sed -n 's/^# \{0,1\}//; 7,12p' "$0" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kver) kver=$2; shift 2 ;;
+	--ko) ko=$(readlink -f "$2"); shift 2 ;;
+	--out) out=$2; shift 2 ;;
+	--mode) mode=$2; shift 2 ;;
+	--kernel) kernel=$2; shift 2 ;;
+	--ksft) ksft=$(readlink -f "$2"); shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	*) usage ;;
+	esac
+done
+[ -n "$kver" ] && [ -n "$ko" ] && [ -n "$out" ] || usage
+[ -n "$kernel" ] || kernel=/boot/vmlinuz-$kver
+for f in "$kernel" "$ko"; do
+	[ -r "$f" ] || { echo "run.sh: cannot read $f" >&2; exit 2; }
+done
+
+mkdir -p "$out"
+out=$(readlink -f "$out")
+results=$out/results
+rm -rf "$results"
+mkdir -p "$results"
+
+# Modules for 9p come from /lib/modules/KVER when the kernel has them.
+modkver=''
+[ -d "/lib/modules/$kver/kernel" ] && modkver=$kver
+"$here/mkinitramfs.sh" "$out/initramfs.gz" $modkver || exit 2
+
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=4 nokaslr"
+cmdline+=" VALLEY_INIT=$here/guest-init.sh VALLEY_MODE=$mode"
+cmdline+=" VALLEY_SRC=$src VALLEY_KO=$ko VALLEY_KSFT=$ksft"
+if [ "$mode" = shell ]; then
+	cmdline+=" VALLEY_ROWS=$(tput lines 2>/dev/null || echo 24)"
+	cmdline+=" VALLEY_COLS=$(tput cols 2>/dev/null || echo 80)"
+	cmdline+=" VALLEY_TERM=${TERM:-linux}"
+fi
+[ -n "$append" ] && cmdline+=" $append"
+
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
+	-nographic -no-reboot -nodefaults -serial mon:stdio
+	-kernel "$kernel" -initrd "$out/initramfs.gz" -append "$cmdline"
+	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+	-virtfs "local,path=$results,mount_tag=results,security_model=none,multidevs=remap")
+
+console=$out/console.log
+start=$(date +%s)
+if [ "$mode" = shell ]; then
+	"${qemu[@]}"
+else
+	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null >"$console" 2>&1
+	rc=$?
+	[ "$rc" = 124 ] && echo "run.sh: guest timed out after ${timeout}s" >&2
+fi
+echo "$(($(date +%s) - start))" >"$out/seconds"
+
+# Anything the kernel must never say.
+splat='Oops|BUG:|WARNING:|UBSAN:|kmemleak:|Kernel panic|general protection fault|'
+splat+='possible circular locking|possible recursive locking|inconsistent lock state|'
+splat+='suspicious RCU usage|INFO: task .* blocked|rcu: INFO:|stack-protector|'
+splat+='Call Trace:'
+found=$(cat "$results/dmesg.txt" "$console" 2>/dev/null | grep -E "$splat")
+if [ ! -f "$results/status" ]; then
+	echo "run.sh: $kver: the guest left no result (crash or hang); console:" >&2
+	tail -n 80 "$console" >&2
+	exit 2
+fi
+if [ -n "$found" ]; then
+	echo "run.sh: $kver: the kernel log holds a splat:" >&2
+	if [ -f "$results/dmesg.txt" ]; then
+		grep -E -A 40 "$splat" "$results/dmesg.txt" | head -n 200 >&2
+	else
+		grep -E -A 40 "$splat" "$console" | head -n 200 >&2
+	fi
+	exit 2
+fi
+[ "$(cat "$results/status")" = 0 ] || exit 1
+exit 0
