@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: install what is missing, build the module for every test
+# kernel with W=1 and sparse, run checkpatch, build the tools (also with
+# ASan/UBSan) and the selftests, then run the selftests in a QEMU guest of
+# each test kernel.  Prints one line per kernel and a total:
+#   6.12.95+deb12-amd64: 14 passed, 0 failed
+#   30 passed, 0 failed
+# and exits non-zero if anything failed.
+set -uo pipefail
+
+src=$(readlink -f "$(dirname "$0")/..")
+cd "$src" || exit 1
+build=$src/build
+ksft=$build/ksft
+declare -a lines=()
+total_pass=0
+total_fail=0
+
+step() { printf '\n== %s\n' "$*"; }
+die() { echo "check: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+# record NAME PASS FAIL: one closing line.
+record() {
+	lines+=("$1: $2 passed, $3 failed")
+	total_pass=$((total_pass + $2))
+	total_fail=$((total_fail + $3))
+}
+
+# build_module KVER: valley.ko for KVER in build/KVER, W=1 and sparse on
+# every file; any warning fails.
+build_module() {
+	local kver=$1 dir=$build/$1 log
+
+	rm -rf "$dir/src"
+	mkdir -p "$dir/src"
+	cp -a Kbuild VERSION kmod "$dir/src/"
+	log=$dir/build.log
+	if ! make -C "/lib/modules/$kver/build" M="$dir/src" W=1 C=2 modules >"$log" 2>&1; then
+		cat "$log" >&2
+		return 1
+	fi
+	if grep -E 'warning:|error:' "$log" >&2; then
+		return 1
+	fi
+	echo "$kver: valley.ko built, W=1 and sparse clean"
+}
+
+# count_tap FILE: "PASS FAIL" over the test cases in a kselftest run.  A
+# program that fails without a failing case of its own (a crash, a
+# timeout) counts as one failure.
+count_tap() {
+	awk '
+	/^# ok [0-9]+ /           { pass++; next }
+	/^# not ok [0-9]+ /       { fail++; own++; next }
+	/^ok [0-9]+ selftests: /  { own = 0; next }
+	/^not ok [0-9]+ selftests: / { if (own == 0) fail++; own = 0; next }
+	END { printf "%d %d\n", pass, fail }
+	' "$1"
+}
+
+step "dependencies"
+bash tests/deps.sh || die "installing dependencies failed"
+tests/ksft.sh || die "cannot extract the kselftest harness"
+mapfile -t kernels < <(tests/kernels.sh) || die "no test kernels"
+
+step "userspace (plain, and ASan/UBSan for the tests)"
+make -s -C userspace || die "userspace build failed"
+make -s -C userspace O="$build/san" SAN=1 || die "sanitizer build failed"
+make -s -C bpf || die "bpf build failed"
+
+step "selftests"
+rm -rf "$ksft"
+mkdir -p "$build/ksft-obj" "$ksft/kselftest"
+make -s -C tests OUTPUT="$build/ksft-obj" install INSTALL_PATH="$ksft/valley" ||
+	die "selftest build failed"
+cp build/linux-src/tools/testing/selftests/run_kselftest.sh "$ksft/"
+cp build/linux-src/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh,prefix.pl} "$ksft/kselftest/"
+make -s -C tests OUTPUT="$build/ksft-obj" emit_tests COLLECTION=valley >"$ksft/kselftest-list.txt"
+
+step "static checks"
+static_pass=0 static_fail=0
+for kver in "${kernels[@]}"; do
+	if build_module "$kver"; then
+		static_pass=$((static_pass + 1))
+	else
+		echo "check: $kver: module build not clean" >&2
+		static_fail=$((static_fail + 1))
+	fi
+done
+if make -s checkpatch; then
+	static_pass=$((static_pass + 1))
+else
+	static_fail=$((static_fail + 1))
+fi
+record "static checks" "$static_pass" "$static_fail"
+
+for kver in "${kernels[@]}"; do
+	step "selftests in a $kver guest"
+	ko=$build/$kver/src/kmod/valley.ko
+	if [ ! -f "$ko" ]; then
+		record "$kver" 0 1
+		continue
+	fi
+	tests/vm/run.sh --kver "$kver" --ko "$ko" --ksft "$ksft" \
+		--out "$build/vm/$kver" --timeout 900
+	rc=$?
+	tap=$build/vm/$kver/results/tap.txt
+	[ -f "$tap" ] && cat "$tap"
+	read -r pass fail < <(count_tap "${tap/#/}" 2>/dev/null || echo "0 0")
+	# A crash, a hang or a splat fails the kernel's run on its own.
+	[ "$rc" = 2 ] && fail=$((fail + 1))
+	[ "$rc" = 1 ] && [ "$fail" = 0 ] && fail=1
+	echo "guest time: $(cat "$build/vm/$kver/seconds" 2>/dev/null)s"
+	record "$kver" "$pass" "$fail"
+done
+
+step "summary"
+printf '%s\n' "${lines[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

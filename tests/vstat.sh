@@ -1,0 +1,117 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vstat against the running module: the info view in text and JSON, reset
+# and its refusal for an unprivileged user, usage errors, and the message
+# when the module is not loaded.  Runs the ASan/UBSan build of vstat.
+# Needs VALLEY_SRC (the source tree) and VALLEY_KO (the module).
+
+here=$(dirname "$(readlink -f "$0")")
+. "$here/../kselftest/ktap_helpers.sh"
+
+VSTAT=${VSTAT:-$VALLEY_SRC/build/san/vstat}
+VERSION=$(cat "$VALLEY_SRC/VERSION")
+# The runner's stdbuf preloads a library; ASan must come first.
+unset LD_PRELOAD
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
+out=$(mktemp)
+err=$(mktemp)
+trap 'rm -f "$out" "$err"' EXIT
+
+# run CMD...: run it with stdout in $out, stderr in $err; sets $rc.
+run() {
+	"$@" >"$out" 2>"$err"
+	rc=$?
+}
+
+# expect WHAT GOT WANT: compare, and say what differs.
+expect() {
+	if [ "$2" != "$3" ]; then
+		ktap_print_msg "$1: got '$2', want '$3'"
+		return 1
+	fi
+}
+
+json_field() {
+	python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))[sys.argv[2]]; print(",".join(v) if isinstance(v, list) else v)' "$out" "$1"
+}
+
+test_info_text() {
+	run "$VSTAT" info
+	expect "exit status" "$rc" 0 &&
+	expect "first line" "$(head -n 1 "$out")" "valley $VERSION (netlink version 1)" &&
+	expect "family line" "$(grep '^address family' "$out")" "address family:  18 (AF_VALLEY)" &&
+	expect "parts line" "$(grep '^parts running' "$out")" "parts running:   genl" &&
+	expect "stderr" "$(cat "$err")" ""
+}
+
+test_info_json() {
+	"$VSTAT" reset || return 1
+	run "$VSTAT" --json info
+	expect "exit status" "$rc" 0 &&
+	expect "version" "$(json_field version)" "$VERSION" &&
+	expect "genl_version" "$(json_field genl_version)" 1 &&
+	expect "family" "$(json_field family)" 18 &&
+	expect "parts" "$(json_field parts)" genl &&
+	expect "requests" "$(json_field requests)" 1 &&
+	run "$VSTAT" info --json &&
+	expect "requests" "$(json_field requests)" 2
+}
+
+test_no_command_is_info() {
+	run "$VSTAT"
+	expect "exit status" "$rc" 0 &&
+	expect "first line" "$(head -n 1 "$out")" "valley $VERSION (netlink version 1)"
+}
+
+test_reset_unprivileged() {
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VSTAT" reset
+	expect "exit status" "$rc" 1 &&
+	expect "message" "$(cat "$err")" "vstat: reset refused: resetting counters needs CAP_NET_ADMIN"
+}
+
+test_usage_errors() {
+	run "$VSTAT" bogus
+	expect "unknown command status" "$rc" 2 &&
+	expect "unknown command" "$(cat "$err")" "vstat: unknown command 'bogus' (try 'vstat --help')" &&
+	run "$VSTAT" info extra
+	expect "extra argument status" "$rc" 2 &&
+	run "$VSTAT" --frobnicate
+	expect "unknown option status" "$rc" 2
+}
+
+test_help_version() {
+	run "$VSTAT" --help
+	expect "help status" "$rc" 0 &&
+	grep -q '^usage: vstat' "$out" &&
+	run "$VSTAT" --version &&
+	expect "version" "$(cat "$out")" "vstat $VERSION"
+}
+
+test_module_absent() {
+	local ok=0
+
+	rmmod valley || return 1
+	run "$VSTAT" info
+	expect "exit status" "$rc" 3 &&
+	expect "message" "$(cat "$err")" "vstat: valley module not loaded (try: insmod kmod/valley.ko)" &&
+	expect "stdout" "$(cat "$out")" "" &&
+	run "$VSTAT" --json &&
+	expect "json exit status" "$rc" 3 || ok=1
+	run "$VSTAT" reset
+	expect "reset exit status" "$rc" 3 || ok=1
+	insmod "$VALLEY_KO" || return 1
+	return $ok
+}
+
+ktap_print_header
+ktap_set_plan 7
+ktap_test_result "info_text" test_info_text
+ktap_test_result "info_json" test_info_json
+ktap_test_result "no_command_is_info" test_no_command_is_info
+ktap_test_result "reset_unprivileged_refused" test_reset_unprivileged
+ktap_test_result "usage_errors" test_usage_errors
+ktap_test_result "help_and_version" test_help_version
+ktap_test_result "module_absent_message" test_module_absent
+ktap_finished
