@@ -82,7 +82,8 @@ run_shell() {
 	stty rows "${VALLEY_ROWS:-24}" cols "${VALLEY_COLS:-80}" 2>/dev/null
 	echo "== a shell in the guest: vstat is on PATH; exit (or Ctrl-D) powers off"
 	cd "$VALLEY_SRC" || true
-	setsid -c /bin/bash -i
+	# The host's rc files are not the guest's: a plain shell.
+	PS1='valley-guest:\w# ' setsid -c /bin/bash --norc -i
 }
 
 setup
