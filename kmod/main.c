@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/net.h>
+#include <linux/slab.h>
 #include <net/netns/generic.h>
 
 #include "valley.h"
@@ -104,6 +105,30 @@ static struct pernet_operations valley_net_ops = {
 	.size = sizeof(struct valley_net),
 };
 
+#if defined(VALLEY_FAULT_LEAK) || defined(VALLEY_FAULT_DOUBLE_FREE)
+/*
+ * Test-only (VALLEY_FAULT=...): bugs on purpose, so that the debug lane
+ * shows it reports them.  Never built into a release module.
+ */
+static noinline void valley_fault_inject(void)
+{
+	void *p = kmalloc(128, GFP_KERNEL);
+
+#ifdef VALLEY_FAULT_DOUBLE_FREE
+	pr_warn("fault injection build: freeing an object twice on purpose\n");
+	kfree(p);
+	kfree(p);
+#else
+	pr_warn("fault injection build: leaking %s on purpose\n",
+		p ? "128 bytes" : "nothing (kmalloc failed)");
+#endif
+}
+#else
+static inline void valley_fault_inject(void)
+{
+}
+#endif
+
 static int __init valley_init(void)
 {
 	int err;
@@ -122,6 +147,7 @@ static int __init valley_init(void)
 	if (err)
 		goto err_pernet;
 
+	valley_fault_inject();
 	pr_info("version %s loaded\n", VALLEY_VERSION);
 	return 0;
 

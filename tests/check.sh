@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: install what is missing, build the module for every test
-# kernel with W=1 and sparse, run checkpatch, build the tools (also with
-# ASan/UBSan) and the selftests, then run the selftests in a QEMU guest of
-# each test kernel.  Prints one line per kernel and a total:
+# make check: install what is missing, build the debug kernel if it is not
+# cached yet, build the module for every test kernel with W=1 and sparse,
+# run checkpatch, build the tools (also with ASan/UBSan) and the selftests,
+# then run the selftests in a QEMU guest of each test kernel: Debian's 6.1
+# and 6.12, and the debug kernel (KASAN, lockdep, kmemleak, UBSAN), where
+# the lane's own self-test (tests/canary.sh) runs too.  Prints one line per
+# kernel and a total:
 #   6.12.95+deb12-amd64: 14 passed, 0 failed
 #   30 passed, 0 failed
 # and exits non-zero if anything failed.
+#
+# For quicker rounds while developing, VALLEY_KERNELS names the kernels to
+# run on (release names, or "debug"), e.g. VALLEY_KERNELS=6.12.95+deb12-amd64.
 set -uo pipefail
 
 src=$(readlink -f "$(dirname "$0")/..")
@@ -28,16 +34,16 @@ record() {
 	total_fail=$((total_fail + $3))
 }
 
-# build_module KVER: valley.ko for KVER in build/KVER, W=1 and sparse on
-# every file; any warning fails.
+# build_module KVER KDIR: valley.ko for KVER in build/KVER, W=1 and sparse
+# on every file; any warning fails.
 build_module() {
-	local kver=$1 dir=$build/$1 log
+	local kver=$1 kdir=$2 dir=$build/$1 log
 
 	rm -rf "$dir/src"
 	mkdir -p "$dir/src"
 	cp -a Kbuild VERSION kmod "$dir/src/"
 	log=$dir/build.log
-	if ! make -C "/lib/modules/$kver/build" M="$dir/src" W=1 C=2 modules >"$log" 2>&1; then
+	if ! make -C "$kdir" M="$dir/src" W=1 C=2 modules >"$log" 2>&1; then
 		cat "$log" >&2
 		return 1
 	fi
@@ -64,6 +70,32 @@ step "dependencies"
 bash tests/deps.sh || die "installing dependencies failed"
 tests/ksft.sh || die "cannot extract the kselftest harness"
 mapfile -t kernels < <(tests/kernels.sh) || die "no test kernels"
+want_debug=1
+if [ -n "${VALLEY_KERNELS:-}" ]; then
+	mapfile -t kernels < <(printf '%s\n' $VALLEY_KERNELS | grep -vx debug)
+	printf '%s\n' $VALLEY_KERNELS | grep -qx debug || want_debug=0
+fi
+declare -A kdirs=() images=() mems=()
+for kver in "${kernels[@]}"; do
+	kdirs[$kver]=/lib/modules/$kver/build
+	images[$kver]=/boot/vmlinuz-$kver
+	mems[$kver]=1024
+done
+
+debug_kver=''
+if [ "$want_debug" = 1 ]; then
+	step "debug kernel (built once per machine, then cached)"
+	dk_start=$(date +%s)
+	dkdir=$(tests/debug-kernel.sh | tail -n 1) || die "building the debug kernel failed"
+	# shellcheck source=/dev/null
+	. "$dkdir/valley.env"
+	debug_kver=$KVER
+	kernels+=("$debug_kver")
+	kdirs[$debug_kver]=$KDIR
+	images[$debug_kver]=$KERNEL
+	mems[$debug_kver]=2048
+	echo "$debug_kver in $dkdir ($(($(date +%s) - dk_start))s)"
+fi
 
 step "userspace (plain, and ASan/UBSan for the tests)"
 make -s -C userspace || die "userspace build failed"
@@ -82,7 +114,7 @@ make -s -C tests OUTPUT="$build/ksft-obj" emit_tests COLLECTION=valley >"$ksft/k
 step "static checks"
 static_pass=0 static_fail=0
 for kver in "${kernels[@]}"; do
-	if build_module "$kver"; then
+	if build_module "$kver" "${kdirs[$kver]}"; then
 		static_pass=$((static_pass + 1))
 	else
 		echo "check: $kver: module build not clean" >&2
@@ -103,16 +135,25 @@ for kver in "${kernels[@]}"; do
 		record "$kver" 0 1
 		continue
 	fi
-	tests/vm/run.sh --kver "$kver" --ko "$ko" --ksft "$ksft" \
-		--out "$build/vm/$kver" --timeout 900
+	tests/vm/run.sh --kver "$kver" --kernel "${images[$kver]}" --ko "$ko" \
+		--ksft "$ksft" --mem "${mems[$kver]}" --out "$build/vm/$kver" \
+		--timeout 1200
 	rc=$?
 	tap=$build/vm/$kver/results/tap.txt
 	[ -f "$tap" ] && cat "$tap"
-	read -r pass fail < <(count_tap "${tap/#/}" 2>/dev/null || echo "0 0")
+	pass=0 fail=0
+	[ -f "$tap" ] && read -r pass fail < <(count_tap "$tap")
 	# A crash, a hang or a splat fails the kernel's run on its own.
 	[ "$rc" = 2 ] && fail=$((fail + 1))
 	[ "$rc" = 1 ] && [ "$fail" = 0 ] && fail=1
 	echo "guest time: $(cat "$build/vm/$kver/seconds" 2>/dev/null)s"
+	if [ "$kver" = "$debug_kver" ]; then
+		step "the debug lane's self-test: bugs on purpose must be reported"
+		tests/canary.sh "$kver" "${kdirs[$kver]}" "${images[$kver]}" \
+			"$build/vm/$kver" | tee "$build/vm/$kver/canary.tap"
+		pass=$((pass + $(grep -c '^ok ' "$build/vm/$kver/canary.tap")))
+		fail=$((fail + $(grep -c '^not ok ' "$build/vm/$kver/canary.tap")))
+	fi
 	record "$kver" "$pass" "$fail"
 done
 

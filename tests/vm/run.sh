@@ -11,9 +11,10 @@
 #               [--mem MIB] [--append ARGS]
 #
 # Exit status: 0 when the guest finished and reported success with a clean
-# kernel log; 1 when the guest reported failure; 2 when it crashed, hung or
-# its kernel log holds an oops, BUG, WARN, KASAN, lockdep, UBSAN or
-# kmemleak report (the log is printed).
+# kernel log; 1 when the guest reported failure; 2 when it crashed, hung,
+# its kernel log holds an oops, BUG, WARN, KASAN, lockdep, RCU or UBSAN
+# report, or kmemleak found a leak that points into valley (the report is
+# printed).
 set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
@@ -84,7 +85,7 @@ fi
 echo "$(($(date +%s) - start))" >"$out/seconds"
 
 # Anything the kernel must never say.
-splat='Oops|BUG:|WARNING:|UBSAN:|kmemleak:|Kernel panic|general protection fault|'
+splat='Oops|BUG:|WARNING:|UBSAN:|Kernel panic|general protection fault|'
 splat+='possible circular locking|possible recursive locking|inconsistent lock state|'
 splat+='suspicious RCU usage|INFO: task .* blocked|rcu: INFO:|stack-protector|'
 splat+='Call Trace:'
@@ -102,6 +103,23 @@ if [ -n "$found" ]; then
 		grep -E -A 40 "$splat" "$console" | head -n 200 >&2
 	fi
 	exit 2
+fi
+# kmemleak's report, one record per object: those whose allocation trace
+# passes through valley, by name or by an address in the module area that
+# no symbol covers (valley is the only module of the debug kernel, and its
+# symbols are gone once it is unloaded).
+if [ -s "$results/kmemleak.txt" ]; then
+	leaks=$(awk '
+		/^unreferenced object/ { if (rec != "" && hit) print rec; rec = ""; hit = 0 }
+		{ rec = rec $0 "\n" }
+		/valley|\[<[0-9a-f]+>\] 0xffffffff[a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/ { hit = 1 }
+		END { if (rec != "" && hit) print rec }
+	' "$results/kmemleak.txt")
+	if [ -n "$leaks" ]; then
+		echo "run.sh: $kver: kmemleak found leaks in valley:" >&2
+		printf '%b' "$leaks" | head -n 200 >&2
+		exit 2
+	fi
 fi
 [ "$(cat "$results/status")" = 0 ] || exit 1
 exit 0
