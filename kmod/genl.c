@@ -34,6 +34,8 @@ static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
 					    .reject_message = VALLEY_REPLY_ONLY },
 	[VALLEY_A_PAD]			= { .type = NLA_REJECT,
 					    .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_SOCK_STREAM_OPEN ... VALLEY_A_SOCK_BYTES_IN] = {
+		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
 };
 
 static struct genl_family valley_genl_family;
@@ -47,7 +49,7 @@ static int valley_pre_doit(const struct valley_genl_op *ops,
 			       __stringify(VALLEY_GENL_VERSION) ")");
 		return -EINVAL;
 	}
-	valley_count_request(valley_pernet(genl_info_net(info)));
+	valley_count(valley_pernet(genl_info_net(info)), VALLEY_STAT_REQUESTS, 1);
 	return 0;
 }
 
@@ -66,8 +68,9 @@ static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
 	if (nla_put_string(msg, VALLEY_A_INFO_VERSION, VALLEY_VERSION) ||
 	    nla_put_u32(msg, VALLEY_A_INFO_GENL_VERSION, VALLEY_GENL_VERSION) ||
 	    nla_put_u32(msg, VALLEY_A_INFO_FAMILY, valley_family) ||
-	    nla_put_u32(msg, VALLEY_A_INFO_PARTS, VALLEY_PART_GENL) ||
-	    nla_put_u64_64bit(msg, VALLEY_A_INFO_REQUESTS, stats.requests,
+	    nla_put_u32(msg, VALLEY_A_INFO_PARTS,
+			VALLEY_PART_GENL | VALLEY_PART_SOCKETS) ||
+	    nla_put_u64_64bit(msg, VALLEY_A_INFO_REQUESTS, stats.v[VALLEY_STAT_REQUESTS],
 			      VALLEY_A_PAD)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
@@ -86,6 +89,63 @@ static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
 		return -ENOMEM;
 
 	err = valley_fill_info(msg, info);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	return genlmsg_reply(msg, info);
+}
+
+/* Attribute and counter of each socket statistic, in uapi order. */
+static const u8 valley_sock_counters[][2] = {
+	{ VALLEY_A_SOCK_CONNECTIONS,	VALLEY_STAT_CONNECTIONS },
+	{ VALLEY_A_SOCK_REFUSED,	VALLEY_STAT_REFUSED },
+	{ VALLEY_A_SOCK_MSGS_OUT,	VALLEY_STAT_MSGS_OUT },
+	{ VALLEY_A_SOCK_BYTES_OUT,	VALLEY_STAT_BYTES_OUT },
+	{ VALLEY_A_SOCK_MSGS_IN,	VALLEY_STAT_MSGS_IN },
+	{ VALLEY_A_SOCK_BYTES_IN,	VALLEY_STAT_BYTES_IN },
+};
+
+static int valley_fill_sock_stats(struct sk_buff *msg, struct genl_info *info)
+{
+	struct valley_net *vn = valley_pernet(genl_info_net(info));
+	struct valley_stats stats;
+	unsigned int i;
+	void *hdr;
+
+	hdr = genlmsg_put_reply(msg, info, &valley_genl_family, 0,
+				VALLEY_CMD_GET_SOCK_STATS);
+	if (!hdr)
+		return -EMSGSIZE;
+	valley_stats_read(vn, &stats);
+	if (nla_put_u64_64bit(msg, VALLEY_A_SOCK_STREAM_OPEN,
+			      valley_sockets_open(vn, SOCK_STREAM), VALLEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, VALLEY_A_SOCK_DGRAM_OPEN,
+			      valley_sockets_open(vn, SOCK_DGRAM), VALLEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, VALLEY_A_SOCK_SEQPACKET_OPEN,
+			      valley_sockets_open(vn, SOCK_SEQPACKET), VALLEY_A_PAD))
+		goto cancel;
+	for (i = 0; i < ARRAY_SIZE(valley_sock_counters); i++)
+		if (nla_put_u64_64bit(msg, valley_sock_counters[i][0],
+				      stats.v[valley_sock_counters[i][1]],
+				      VALLEY_A_PAD))
+			goto cancel;
+	genlmsg_end(msg, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(msg, hdr);
+	return -EMSGSIZE;
+}
+
+static int valley_get_sock_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	err = valley_fill_sock_stats(msg, info);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
@@ -118,6 +178,10 @@ static const struct genl_small_ops valley_genl_ops[] = {
 	{
 		.cmd	= VALLEY_CMD_RESET,
 		.doit	= valley_reset,
+	},
+	{
+		.cmd	= VALLEY_CMD_GET_SOCK_STATS,
+		.doit	= valley_get_sock_stats,
 	},
 };
 

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <net/netns/generic.h>
 
+#include "sock.h"
 #include "valley.h"
 
 unsigned int valley_family = AF_VALLEY;
@@ -29,19 +30,21 @@ struct valley_net *valley_pernet(const struct net *net)
 
 static void valley_stats_sum(struct valley_net *vn, struct valley_stats *sum)
 {
-	int cpu;
+	int cpu, i;
 
 	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		const struct valley_pcpu_stats *s = per_cpu_ptr(vn->stats, cpu);
+		u64 v[VALLEY_STAT_NUM];
 		unsigned int start;
-		u64 requests;
 
 		do {
 			start = u64_stats_fetch_begin(&s->syncp);
-			requests = u64_stats_read(&s->requests);
+			for (i = 0; i < VALLEY_STAT_NUM; i++)
+				v[i] = u64_stats_read(&s->v[i]);
 		} while (u64_stats_fetch_retry(&s->syncp, start));
-		sum->requests += requests;
+		for (i = 0; i < VALLEY_STAT_NUM; i++)
+			sum->v[i] += v[i];
 	}
 }
 
@@ -53,10 +56,12 @@ static void valley_stats_sum(struct valley_net *vn, struct valley_stats *sum)
 void valley_stats_read(struct valley_net *vn, struct valley_stats *out)
 {
 	struct valley_stats sum;
+	int i;
 
 	valley_stats_sum(vn, &sum);
 	spin_lock(&vn->base_lock);
-	out->requests = sum.requests - vn->base.requests;
+	for (i = 0; i < VALLEY_STAT_NUM; i++)
+		out->v[i] = sum.v[i] - vn->base.v[i];
 	spin_unlock(&vn->base_lock);
 }
 
@@ -77,9 +82,18 @@ void valley_stats_reset(struct valley_net *vn)
 	spin_unlock(&vn->base_lock);
 }
 
+u64 valley_sockets_open(struct valley_net *vn, int type)
+{
+	struct valley_stats sum;
+
+	valley_stats_sum(vn, &sum);
+	return sum.v[VALLEY_STAT_OPENED(type)] - sum.v[VALLEY_STAT_CLOSED(type)];
+}
+
 static int __net_init valley_net_init(struct net *net)
 {
 	struct valley_net *vn = valley_pernet(net);
+	unsigned int i;
 	int cpu;
 
 	vn->stats = alloc_percpu(struct valley_pcpu_stats);
@@ -88,6 +102,10 @@ static int __net_init valley_net_init(struct net *net)
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(vn->stats, cpu)->syncp);
 	spin_lock_init(&vn->base_lock);
+	spin_lock_init(&vn->port_lock);
+	for (i = 0; i < ARRAY_SIZE(vn->ports); i++)
+		INIT_HLIST_HEAD(&vn->ports[i]);
+	INIT_HLIST_HEAD(&vn->sockets);
 	return 0;
 }
 
@@ -143,14 +161,26 @@ static int __init valley_init(void)
 	if (err)
 		return err;
 
-	err = valley_genl_init();
+	err = valley_sock_init();
 	if (err)
 		goto err_pernet;
+
+	err = valley_diag_init();
+	if (err)
+		goto err_sock;
+
+	err = valley_genl_init();
+	if (err)
+		goto err_diag;
 
 	valley_fault_inject();
 	pr_info("version %s loaded\n", VALLEY_VERSION);
 	return 0;
 
+err_diag:
+	valley_diag_exit();
+err_sock:
+	valley_sock_exit();
 err_pernet:
 	unregister_pernet_subsys(&valley_net_ops);
 	return err;
@@ -160,6 +190,9 @@ static void __exit valley_exit(void)
 {
 	/* No request can reach the per-namespace state once the family is gone. */
 	valley_genl_exit();
+	valley_diag_exit();
+	/* Every socket holds a module reference: none is left by now. */
+	valley_sock_exit();
 	unregister_pernet_subsys(&valley_net_ops);
 }
 

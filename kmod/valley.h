@@ -13,27 +13,59 @@
 #include "compat.h"
 #include "uapi/valley.h"
 
+/* A namespace's counters; the OPENED/CLOSED pairs are never reset. */
+enum valley_stat {
+	VALLEY_STAT_REQUESTS,		/* generic netlink requests */
+	VALLEY_STAT_STREAM_OPENED,
+	VALLEY_STAT_STREAM_CLOSED,
+	VALLEY_STAT_DGRAM_OPENED,
+	VALLEY_STAT_DGRAM_CLOSED,
+	VALLEY_STAT_SEQPACKET_OPENED,
+	VALLEY_STAT_SEQPACKET_CLOSED,
+	VALLEY_STAT_CONNECTIONS,	/* connections established */
+	VALLEY_STAT_REFUSED,		/* connects and sends nobody took */
+	VALLEY_STAT_MSGS_OUT,		/* sendmsg calls that sent data */
+	VALLEY_STAT_BYTES_OUT,
+	VALLEY_STAT_MSGS_IN,		/* recvmsg calls that returned data */
+	VALLEY_STAT_BYTES_IN,
+	VALLEY_STAT_NUM
+};
+
+#define VALLEY_STAT_OPENED(type) \
+	((type) == SOCK_STREAM ? VALLEY_STAT_STREAM_OPENED : \
+	 (type) == SOCK_DGRAM ? VALLEY_STAT_DGRAM_OPENED : \
+	 VALLEY_STAT_SEQPACKET_OPENED)
+#define VALLEY_STAT_CLOSED(type) (VALLEY_STAT_OPENED(type) + 1)
+
 /* Per-CPU counters of one network namespace; only this CPU writes them. */
 struct valley_pcpu_stats {
-	u64_stats_t		requests;
+	u64_stats_t		v[VALLEY_STAT_NUM];
 	struct u64_stats_sync	syncp;
 };
 
 /* A snapshot of one namespace's counters, summed over all CPUs. */
 struct valley_stats {
-	u64 requests;
+	u64 v[VALLEY_STAT_NUM];
 };
+
+#define VALLEY_PORT_HASH_BITS	8
 
 /**
  * struct valley_net - valley's state in one network namespace
  * @stats: per-CPU counters, written locklessly on the fast path
  * @base_lock: protects @base
  * @base: the sums at the last reset; readers report sum minus base
+ * @port_lock: protects @ports and @sockets
+ * @ports: AF_VALLEY sockets by bound port
+ * @sockets: every AF_VALLEY socket of the namespace, for sock_diag
  */
 struct valley_net {
 	struct valley_pcpu_stats __percpu *stats;
 	spinlock_t		base_lock;	/* protects base */
 	struct valley_stats	base;
+	spinlock_t		port_lock;	/* protects ports and sockets */
+	struct hlist_head	ports[1 << VALLEY_PORT_HASH_BITS];
+	struct hlist_head	sockets;
 };
 
 extern unsigned int valley_family;
@@ -42,15 +74,21 @@ struct valley_net *valley_pernet(const struct net *net);
 void valley_stats_read(struct valley_net *vn, struct valley_stats *out);
 void valley_stats_reset(struct valley_net *vn);
 
-static inline void valley_count_request(struct valley_net *vn)
+/* Add N to counter STAT of namespace VN: lockless, any context. */
+static inline void valley_count(struct valley_net *vn, enum valley_stat stat,
+				u64 n)
 {
 	struct valley_pcpu_stats *s = get_cpu_ptr(vn->stats);
+	unsigned long flags;
 
-	u64_stats_update_begin(&s->syncp);
-	u64_stats_inc(&s->requests);
-	u64_stats_update_end(&s->syncp);
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_add(&s->v[stat], n);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
 	put_cpu_ptr(vn->stats);
 }
+
+/* The sockets open of TYPE: opened minus closed, whatever the resets. */
+u64 valley_sockets_open(struct valley_net *vn, int type);
 
 int valley_genl_init(void);
 void valley_genl_exit(void);

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: SOCK_DGRAM sockets - messages with boundaries, each with the
+ * sender's port.
+ *
+ * A queued datagram is charged to the receiver (sk_rmem_alloc): a sender
+ * waits, or gets EAGAIN, while the receiver's queue is at sk_rcvbuf, and
+ * is woken through the receiver's peer_wait as it reads.
+ */
+
+#include <linux/net.h>
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+
+#include "sock.h"
+
+static bool valley_dgram_room(struct sock *other)
+{
+	return atomic_read(&other->sk_rmem_alloc) < READ_ONCE(other->sk_rcvbuf) ||
+	       sock_flag(other, SOCK_DEAD);
+}
+
+static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
+				int len, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sock *other;
+	u16 port;
+	int err;
+
+	if (len >= (int)sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC) {
+		WRITE_ONCE(valley_sk(sk)->dgram_peer, 0);
+		return 0;
+	}
+	err = valley_addr_port(addr, len, &port);
+	if (err)
+		return err;
+
+	other = valley_lookup(sock_net(sk), port, SOCK_DGRAM);
+	if (!other) {
+		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
+		return -ECONNREFUSED;
+	}
+	sock_put(other);
+
+	lock_sock(sk);
+	err = valley_autobind(sk);
+	if (!err)
+		WRITE_ONCE(valley_sk(sk)->dgram_peer, port);
+	release_sock(sk);
+	return err;
+}
+
+/* Wait for room in OTHER's queue; 0 or a negative errno. */
+static int valley_dgram_wait_room(struct sock *other, long *timeo)
+{
+	long left;
+
+	while (!valley_dgram_room(other)) {
+		if (!*timeo)
+			return -EAGAIN;
+		left = wait_event_interruptible_timeout(valley_sk(other)->peer_wait,
+							valley_dgram_room(other),
+							*timeo);
+		if (left < 0)
+			return sock_intr_errno(*timeo);
+		*timeo = left;
+	}
+	return 0;
+}
+
+static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
+				size_t len)
+{
+	struct sock *sk = sock->sk;
+	struct valley_sock *vsk = valley_sk(sk);
+	struct sock *other;
+	struct sk_buff *skb;
+	long timeo;
+	u16 port;
+	int err;
+
+	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (err)
+		return err;
+	if (msg->msg_name) {
+		err = valley_addr_port(msg->msg_name, msg->msg_namelen, &port);
+		if (err)
+			return err;
+	} else {
+		port = READ_ONCE(vsk->dgram_peer);
+		if (!port)
+			return -EDESTADDRREQ;
+	}
+	if (len > VALLEY_MSG_MAX)
+		return -EMSGSIZE;
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		return -EPIPE;
+
+	lock_sock(sk);
+	err = valley_autobind(sk);
+	release_sock(sk);
+	if (err)
+		return err;
+
+	skb = sock_alloc_send_skb(sk, len, msg->msg_flags & MSG_DONTWAIT, &err);
+	if (!skb)
+		return err;
+	err = memcpy_from_msg(skb_put(skb, len), msg, len);
+	if (err)
+		goto out_free;
+	VALLEY_CB(skb)->port = vsk->port;
+
+	other = valley_lookup(sock_net(sk), port, SOCK_DGRAM);
+	if (!other) {
+		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
+		err = -ECONNREFUSED;
+		goto out_free;
+	}
+	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
+	err = valley_dgram_wait_room(other, &timeo);
+	if (err)
+		goto out_put;
+
+	/* Closing drains the queue under this lock after marking it dead. */
+	spin_lock(&other->sk_receive_queue.lock);
+	if (sock_flag(other, SOCK_DEAD) ||
+	    (READ_ONCE(other->sk_shutdown) & RCV_SHUTDOWN)) {
+		spin_unlock(&other->sk_receive_queue.lock);
+		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
+		err = -ECONNREFUSED;
+		goto out_put;
+	}
+	skb_orphan(skb);
+	skb_set_owner_r(skb, other);
+	__skb_queue_tail(&other->sk_receive_queue, skb);
+	spin_unlock(&other->sk_receive_queue.lock);
+	other->sk_data_ready(other);
+	sock_put(other);
+
+	valley_count_sock(sk, VALLEY_STAT_MSGS_OUT, 1);
+	valley_count_sock(sk, VALLEY_STAT_BYTES_OUT, len);
+	return len;
+
+out_put:
+	sock_put(other);
+out_free:
+	kfree_skb(skb);
+	return err;
+}
+
+/**
+ * valley_recv_message() - receive one message (datagram or seqpacket)
+ * @sk: the socket
+ * @msg: where to put it
+ * @len: room in MSG
+ * @flags: MSG_* flags of recvmsg
+ * @name: fill in the sender's address
+ *
+ * Return: bytes copied (the whole message's length with MSG_TRUNC), 0 at
+ * EOF, or a negative errno.
+ */
+int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
+			int flags, bool name)
+{
+	struct sk_buff *skb;
+	size_t copy;
+	int err;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL |
+		      MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+
+	skb = skb_recv_datagram(sk, flags, &err);
+	if (!skb)
+		return (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ? 0 : err;
+
+	copy = min_t(size_t, len, skb->len);
+	if (copy < skb->len)
+		msg->msg_flags |= MSG_TRUNC;
+	err = skb_copy_datagram_msg(skb, 0, msg, copy);
+	if (!err && name && msg->msg_name) {
+		DECLARE_SOCKADDR(struct sockaddr_vl *, svl, msg->msg_name);
+
+		memset(svl, 0, sizeof(*svl));
+		svl->svl_family = valley_family;
+		svl->svl_port = VALLEY_CB(skb)->port;
+		msg->msg_namelen = sizeof(*svl);
+	}
+	if (!err) {
+		err = (flags & MSG_TRUNC) ? skb->len : copy;
+		if (!(flags & MSG_PEEK)) {
+			valley_count_sock(sk, VALLEY_STAT_MSGS_IN, 1);
+			valley_count_sock(sk, VALLEY_STAT_BYTES_IN, skb->len);
+		}
+	}
+	skb_free_datagram(sk, skb);
+	/* The queue has room again: wake the senders waiting for it. */
+	if (!(flags & MSG_PEEK))
+		wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
+	return err;
+}
+
+static int valley_dgram_recvmsg(struct socket *sock, struct msghdr *msg,
+				size_t len, int flags)
+{
+	return valley_recv_message(sock->sk, msg, len, flags, true);
+}
+
+static int valley_dgram_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | (how + 1));
+	release_sock(sk);
+	sk->sk_state_change(sk);
+	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
+	return 0;
+}
+
+static int valley_dgram_release(struct socket *sock)
+{
+	if (sock->sk)
+		valley_release_common(sock);
+	return 0;
+}
+
+const struct proto_ops valley_dgram_ops = {
+	.family		= PF_VALLEY,
+	.owner		= THIS_MODULE,
+	.release	= valley_dgram_release,
+	.bind		= valley_bind,
+	.connect	= valley_dgram_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= sock_no_accept,
+	.getname	= valley_getname,
+	.poll		= datagram_poll,
+	.ioctl		= sock_no_ioctl,
+	.listen		= sock_no_listen,
+	.shutdown	= valley_dgram_shutdown,
+	.sendmsg	= valley_dgram_sendmsg,
+	.recvmsg	= valley_dgram_recvmsg,
+	.mmap		= sock_no_mmap,
+};

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: sock_diag for AF_VALLEY - what ss shows for TCP, for valley
+ * sockets of the caller's namespace.
+ *
+ * A dump walks the namespace's socket list under port_lock and resumes by
+ * position (cb->args[0]) in the next message.  A socket in the list has
+ * not been through valley_sk_unlink() yet, so its ->peer reference still
+ * holds: reading the peer's port there is safe.
+ */
+
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+
+#include "sock.h"
+
+/* Bytes queued in SK for reading, unread parts only. */
+static u32 valley_inq_len(struct sock *sk)
+{
+	struct sk_buff *skb;
+	u32 len = 0;
+
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		len += skb->len - (sk->sk_type == SOCK_STREAM ?
+				   VALLEY_CB(skb)->consumed : 0);
+	spin_unlock(&sk->sk_receive_queue.lock);
+	return len;
+}
+
+static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
+			    struct user_namespace *user_ns, u32 portid,
+			    u32 seq, u32 flags)
+{
+	struct valley_sock *vsk = valley_sk(sk);
+	struct valley_diag_rqlen rql;
+	struct valley_diag_msg *msg;
+	struct nlmsghdr *nlh;
+
+	nlh = nlmsg_put(skb, portid, seq, SOCK_DIAG_BY_FAMILY, sizeof(*msg),
+			flags);
+	if (!nlh)
+		return -EMSGSIZE;
+
+	msg = nlmsg_data(nlh);
+	memset(msg, 0, sizeof(*msg));
+	msg->vdiag_family = valley_family;
+	msg->vdiag_type = sk->sk_type;
+	msg->vdiag_state = READ_ONCE(sk->sk_state);
+	msg->vdiag_ino = sock_i_ino(sk);
+	sock_diag_save_cookie(sk, msg->vdiag_cookie);
+
+	if (msg->vdiag_state == TCP_LISTEN) {
+		rql.rqueue = READ_ONCE(sk->sk_ack_backlog);
+		rql.wqueue = READ_ONCE(sk->sk_max_ack_backlog);
+	} else {
+		rql.rqueue = valley_inq_len(sk);
+		rql.wqueue = sk_wmem_alloc_get(sk);
+	}
+
+	if ((vsk->port && nla_put_u16(skb, VALLEY_DIAG_PORT, vsk->port)) ||
+	    (vsk->peer &&
+	     nla_put_u16(skb, VALLEY_DIAG_PEER, valley_sk(vsk->peer)->port)) ||
+	    (sk->sk_type == SOCK_DGRAM && vsk->dgram_peer &&
+	     nla_put_u16(skb, VALLEY_DIAG_PEER, vsk->dgram_peer)) ||
+	    nla_put(skb, VALLEY_DIAG_RQLEN, sizeof(rql), &rql) ||
+	    nla_put_u32(skb, VALLEY_DIAG_UID,
+			from_kuid_munged(user_ns, sk->sk_uid)) ||
+	    nla_put_u8(skb, VALLEY_DIAG_SHUTDOWN, READ_ONCE(sk->sk_shutdown))) {
+		nlmsg_cancel(skb, nlh);
+		return -EMSGSIZE;
+	}
+	nlmsg_end(skb, nlh);
+	return 0;
+}
+
+static int valley_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct valley_diag_req *req = nlmsg_data(cb->nlh);
+	struct net *net = sock_net(skb->sk);
+	struct valley_net *vn = valley_pernet(net);
+	struct user_namespace *user_ns = sk_user_ns(NETLINK_CB(cb->skb).sk);
+	struct valley_sock *vsk;
+	long skip = cb->args[0];
+	long i = 0;
+
+	spin_lock(&vn->port_lock);
+	hlist_for_each_entry(vsk, &vn->sockets, all_node) {
+		struct sock *sk = &vsk->sk;
+
+		if (i++ < skip)
+			continue;
+		if (!(req->vdiag_states & (1U << READ_ONCE(sk->sk_state))))
+			continue;
+		if (valley_diag_fill(skb, sk, user_ns,
+				     NETLINK_CB(cb->skb).portid,
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI) < 0) {
+			i--;
+			break;
+		}
+	}
+	spin_unlock(&vn->port_lock);
+	cb->args[0] = i;
+	return skb->len;
+}
+
+/* The one socket of req->vdiag_ino, with a reference. */
+static struct sock *valley_diag_find(struct valley_net *vn, u32 ino)
+{
+	struct valley_sock *vsk;
+	struct sock *found = NULL;
+
+	spin_lock(&vn->port_lock);
+	hlist_for_each_entry(vsk, &vn->sockets, all_node) {
+		if (sock_i_ino(&vsk->sk) == ino) {
+			found = &vsk->sk;
+			sock_hold(found);
+			break;
+		}
+	}
+	spin_unlock(&vn->port_lock);
+	return found;
+}
+
+static int valley_diag_get(struct sk_buff *in_skb, const struct nlmsghdr *nlh,
+			   struct valley_diag_req *req)
+{
+	struct net *net = sock_net(in_skb->sk);
+	struct sk_buff *rep;
+	struct sock *sk;
+	int err;
+
+	if (!req->vdiag_ino)
+		return -EINVAL;
+	sk = valley_diag_find(valley_pernet(net), req->vdiag_ino);
+	if (!sk)
+		return -ENOENT;
+
+	err = -ENOMEM;
+	rep = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!rep)
+		goto out;
+	spin_lock(&valley_pernet(net)->port_lock);
+	err = valley_diag_fill(rep, sk, sk_user_ns(NETLINK_CB(in_skb).sk),
+			       NETLINK_CB(in_skb).portid, nlh->nlmsg_seq, 0);
+	spin_unlock(&valley_pernet(net)->port_lock);
+	if (err) {
+		kfree_skb(rep);
+		goto out;
+	}
+	err = nlmsg_unicast(net->diag_nlsk, rep, NETLINK_CB(in_skb).portid);
+out:
+	sock_put(sk);
+	return err;
+}
+
+static int valley_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
+{
+	struct valley_diag_req *req;
+
+	if (nlmsg_len(h) < sizeof(*req))
+		return -EINVAL;
+	req = nlmsg_data(h);
+	if (req->sdiag_protocol || req->pad || req->vdiag_show)
+		return -EINVAL;
+
+	if (h->nlmsg_flags & NLM_F_DUMP) {
+		struct netlink_dump_control c = {
+			.dump = valley_diag_dump,
+		};
+
+		return netlink_dump_start(sock_net(skb->sk)->diag_nlsk, skb, h,
+					  &c);
+	}
+	return valley_diag_get(skb, h, req);
+}
+
+static struct sock_diag_handler valley_diag_handler __ro_after_init = {
+#ifdef COMPAT_HAVE_SOCK_DIAG_OWNER
+	.owner	= THIS_MODULE,
+#endif
+	.dump	= valley_diag_handler_dump,
+};
+
+int __init valley_diag_init(void)
+{
+	valley_diag_handler.family = valley_family;
+	return sock_diag_register(&valley_diag_handler);
+}
+
+void valley_diag_exit(void)
+{
+	sock_diag_unregister(&valley_diag_handler);
+}

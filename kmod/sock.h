@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * valley: the AF_VALLEY socket family, declarations shared by its files.
+ *
+ * Locking, from outside in:
+ *   valley_sock.iolock      one reader at a time on a socket (mutex)
+ *   lock_sock()             the socket's own state changes from syscalls
+ *   valley_net.port_lock    the namespace's port table and socket list
+ *   sk->sk_receive_queue.lock   queued skbs (taken inside the above)
+ * Connecting takes the listener's socket lock only, never two socket locks
+ * at once.  A peer pointer holds a reference on the peer.
+ */
+#ifndef _VALLEY_SOCK_H
+#define _VALLEY_SOCK_H
+
+#include <linux/mutex.h>
+#include <linux/wait.h>
+#include <net/sock.h>
+
+#include "valley.h"
+
+/**
+ * struct valley_sock - an AF_VALLEY socket
+ * @sk: the socket (must be first)
+ * @bind_node: entry in the namespace's port table, under port_lock
+ * @all_node: entry in the namespace's socket list, under port_lock
+ * @port: bound port, 0 while unbound
+ * @peer: connected peer (stream/seqpacket), holds a reference
+ * @dgram_peer: default destination port of a connected datagram socket
+ * @iolock: serializes receivers so that byte streams stay in order
+ * @peer_wait: connectors waiting for backlog room, datagram senders for
+ *	receive room
+ */
+struct valley_sock {
+	struct sock		sk;
+	struct hlist_node	bind_node;
+	struct hlist_node	all_node;
+	u16			port;
+	u16			dgram_peer;
+	struct sock		*peer;
+	struct mutex		iolock;		/* one receiver at a time */
+	wait_queue_head_t	peer_wait;
+};
+
+static inline struct valley_sock *valley_sk(const struct sock *sk)
+{
+	return (struct valley_sock *)sk;
+}
+
+/* Count N on STAT in the namespace of SK. */
+static inline void valley_count_sock(struct sock *sk, enum valley_stat stat,
+				     u64 n)
+{
+	valley_count(valley_pernet(sock_net(sk)), stat, n);
+}
+
+/* What travels with each skb. */
+struct valley_skb_cb {
+	u16	port;		/* the sender's port */
+	u32	consumed;	/* stream: bytes already read */
+};
+
+#define VALLEY_CB(skb)	((struct valley_skb_cb *)&((skb)->cb[0]))
+
+int valley_sock_init(void);
+void valley_sock_exit(void);
+int valley_diag_init(void);
+void valley_diag_exit(void);
+
+/* Common to every type (af_valley.c). */
+int valley_addr_port(const struct sockaddr *addr, int len, u16 *port);
+int valley_bind_port(struct sock *sk, u16 port);
+int valley_autobind(struct sock *sk);
+struct sock *valley_lookup(struct net *net, u16 port, int type);
+int valley_check_send(const struct msghdr *msg, int allowed);
+int valley_bind(struct socket *sock, struct sockaddr *addr, int len);
+int valley_getname(struct socket *sock, struct sockaddr *addr, int peer);
+void valley_release_common(struct socket *sock);
+struct sock *valley_sk_alloc(struct net *net, struct socket *sock, int type,
+			     int kern);
+void valley_sk_unlink(struct sock *sk);
+long valley_wait_timeo(struct sock *sk, wait_queue_head_t *wq, long timeo,
+		       bool (*done)(struct sock *sk, void *arg), void *arg);
+
+int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
+			int flags, bool name);
+
+/* Per type (stream.c, dgram.c). */
+extern const struct proto_ops valley_stream_ops;
+extern const struct proto_ops valley_seqpacket_ops;
+extern const struct proto_ops valley_dgram_ops;
+
+#endif /* _VALLEY_SOCK_H */

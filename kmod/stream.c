@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: SOCK_STREAM and SOCK_SEQPACKET sockets - connections.
+ *
+ * connect() makes the server side of the connection at once (an "embryo",
+ * with no struct socket yet) and queues it on the listener's receive
+ * queue in a one-byte skb; accept() dequeues it and grafts it onto the new
+ * socket.  Each side then holds a reference on the other in ->peer until
+ * it is closed.
+ *
+ * Data is queued straight onto the peer's receive queue, charged to the
+ * sender (sk_wmem_alloc) until read: a sender blocks, or gets EAGAIN, at
+ * sk_sndbuf and is woken by sk_write_space as the peer reads.
+ *
+ * Only the listener's socket lock is taken while connecting, and never two
+ * socket locks at once: a connecting socket is marked TCP_SYN_SENT under
+ * its own lock first, which keeps a second connect() out.
+ */
+
+#include <linux/cred.h>
+#include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <net/sock.h>
+
+#include "sock.h"
+
+/* Largest piece of a byte stream in one skb, paged data included. */
+#define VALLEY_FRAGS_SZ		(PAGE_SIZE << get_order(32768))
+
+static void valley_set_peercred(struct sock *sk, struct pid *pid,
+				const struct cred *cred)
+{
+	spin_lock(&sk->sk_peer_lock);
+	put_pid(sk->sk_peer_pid);
+	put_cred(sk->sk_peer_cred);
+	sk->sk_peer_pid = get_pid(pid);
+	sk->sk_peer_cred = get_cred(cred);
+	spin_unlock(&sk->sk_peer_lock);
+}
+
+static int valley_listen(struct socket *sock, int backlog)
+{
+	struct sock *sk = sock->sk;
+	int err;
+
+	lock_sock(sk);
+	err = -EINVAL;
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN)
+		goto out;
+	if (valley_sk(sk)->peer)
+		goto out;
+	err = valley_autobind(sk);
+	if (err)
+		goto out;
+	WRITE_ONCE(sk->sk_max_ack_backlog, backlog);
+	if (sk->sk_state == TCP_CLOSE) {
+		/* Connectors see who listened as their SO_PEERCRED. */
+		valley_set_peercred(sk, task_tgid(current), current_cred());
+		sk->sk_state = TCP_LISTEN;
+	}
+	release_sock(sk);
+	/* A larger backlog has room for connectors waiting. */
+	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
+	return 0;
+out:
+	release_sock(sk);
+	return err;
+}
+
+static bool valley_backlog_room(struct sock *listener, void *arg)
+{
+	return !sk_acceptq_is_full(listener) ||
+	       listener->sk_state != TCP_LISTEN;
+}
+
+/*
+ * Queue the embryo NEWSK on LISTENER (locked) for SK's connection: wait
+ * for room in the backlog first.
+ */
+static int valley_queue_connection(struct sock *sk, struct sock *listener,
+				   struct sock *newsk, struct sk_buff *skb,
+				   long timeo)
+{
+	struct valley_sock *vlistener = valley_sk(listener);
+
+	if (sk_acceptq_is_full(listener)) {
+		if (!timeo)
+			return -EAGAIN;
+		timeo = valley_wait_timeo(listener, &vlistener->peer_wait,
+					  timeo, valley_backlog_room, NULL);
+		if (timeo < 0)
+			return timeo;
+	}
+	if (listener->sk_state != TCP_LISTEN || sock_flag(listener, SOCK_DEAD))
+		return -ECONNREFUSED;
+	if (sk_acceptq_is_full(listener))
+		return -EAGAIN;
+
+	valley_sk(newsk)->port = vlistener->port;
+	newsk->sk_uid = listener->sk_uid;
+	newsk->sk_state = TCP_ESTABLISHED;
+	sock_hold(sk);
+	valley_sk(newsk)->peer = sk;
+	valley_set_peercred(newsk, task_tgid(current), current_cred());
+
+	/* The listener's are stable: set at listen(), under its lock. */
+	valley_set_peercred(sk, listener->sk_peer_pid, listener->sk_peer_cred);
+	sock_hold(newsk);
+	WRITE_ONCE(valley_sk(sk)->peer, newsk);
+
+	skb_queue_tail(&listener->sk_receive_queue, skb);
+	sk_acceptq_added(listener);
+	return 0;
+}
+
+static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
+				 int len, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct net *net = sock_net(sk);
+	struct sock *listener, *newsk;
+	struct sk_buff *skb;
+	long timeo;
+	u16 port;
+	int err;
+
+	err = valley_addr_port(addr, len, &port);
+	if (err)
+		return err;
+
+	lock_sock(sk);
+	switch (sk->sk_state) {
+	case TCP_ESTABLISHED:
+		err = -EISCONN;
+		break;
+	case TCP_SYN_SENT:
+		err = -EALREADY;
+		break;
+	case TCP_LISTEN:
+		err = -EINVAL;
+		break;
+	default:
+		err = valley_sk(sk)->peer ? -EISCONN : valley_autobind(sk);
+	}
+	if (!err)
+		sk->sk_state = TCP_SYN_SENT;
+	release_sock(sk);
+	if (err)
+		return err;
+
+	err = -ENOMEM;
+	newsk = valley_sk_alloc(net, NULL, sk->sk_type, 0);
+	if (!newsk)
+		goto out_state;
+	skb = sock_wmalloc(newsk, 1, 0, GFP_KERNEL);
+	if (!skb) {
+		valley_sk_unlink(newsk);
+		sock_put(newsk);
+		goto out_state;
+	}
+
+	listener = valley_lookup(net, port, sk->sk_type);
+	if (!listener) {
+		err = -ECONNREFUSED;
+	} else {
+		timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+		lock_sock(listener);
+		err = valley_queue_connection(sk, listener, newsk, skb, timeo);
+		release_sock(listener);
+		if (!err)
+			listener->sk_data_ready(listener);
+		sock_put(listener);
+	}
+	if (err) {
+		if (err == -ECONNREFUSED)
+			valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
+		kfree_skb(skb);
+		valley_sk_unlink(newsk);
+		sock_put(newsk);
+		goto out_state;
+	}
+
+	lock_sock(sk);
+	sk->sk_state = TCP_ESTABLISHED;
+	sock->state = SS_CONNECTED;
+	release_sock(sk);
+	valley_count_sock(sk, VALLEY_STAT_CONNECTIONS, 1);
+	return 0;
+
+out_state:
+	lock_sock(sk);
+	sk->sk_state = TCP_CLOSE;
+	release_sock(sk);
+	return err;
+}
+
+static int __valley_accept(struct socket *sock, struct socket *newsock,
+			   int flags)
+{
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	struct sock *newsk;
+	int err;
+
+	if (READ_ONCE(sk->sk_state) != TCP_LISTEN)
+		return -EINVAL;
+
+	skb = skb_recv_datagram(sk, (flags & O_NONBLOCK) ? MSG_DONTWAIT : 0,
+				&err);
+	if (!skb)
+		return err ? err : -EINVAL;
+
+	newsk = skb->sk;
+	lock_sock(sk);
+	sk_acceptq_removed(sk);
+	release_sock(sk);
+	/* Room in the backlog for a connector that waits. */
+	wake_up_interruptible(&valley_sk(sk)->peer_wait);
+	consume_skb(skb);
+
+	lock_sock(newsk);
+	sock_graft(newsk, newsock);
+	newsock->state = SS_CONNECTED;
+	release_sock(newsk);
+	return 0;
+}
+
+#ifdef COMPAT_HAVE_PROTO_ACCEPT_ARG
+static int valley_accept(struct socket *sock, struct socket *newsock,
+			 struct proto_accept_arg *arg)
+{
+	return __valley_accept(sock, newsock, arg->flags);
+}
+#else
+static int valley_accept(struct socket *sock, struct socket *newsock,
+			 int flags, bool kern)
+{
+	return __valley_accept(sock, newsock, flags);
+}
+#endif
+
+/* The connected peer, or an errno for why there is none to send to. */
+static struct sock *valley_send_peer(struct sock *sk, int *err)
+{
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
+		*err = -EPIPE;
+		return NULL;
+	}
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED) {
+		*err = -ENOTCONN;
+		return NULL;
+	}
+	return READ_ONCE(valley_sk(sk)->peer);
+}
+
+/* Queue SKB for PEER unless it is gone or shut for reading. */
+static bool valley_deliver(struct sock *peer, struct sk_buff *skb)
+{
+	spin_lock(&peer->sk_receive_queue.lock);
+	if (sock_flag(peer, SOCK_DEAD) ||
+	    (READ_ONCE(peer->sk_shutdown) & RCV_SHUTDOWN)) {
+		spin_unlock(&peer->sk_receive_queue.lock);
+		return false;
+	}
+	__skb_queue_tail(&peer->sk_receive_queue, skb);
+	spin_unlock(&peer->sk_receive_queue.lock);
+	peer->sk_data_ready(peer);
+	return true;
+}
+
+static int valley_stream_sendmsg(struct socket *sock, struct msghdr *msg,
+				 size_t len)
+{
+	bool seqpacket = sock->type == SOCK_SEQPACKET;
+	bool nonblock = msg->msg_flags & MSG_DONTWAIT;
+	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
+	struct sock *peer;
+	size_t sent = 0;
+	int err;
+
+	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR);
+	if (err)
+		return err;
+	if (msg->msg_namelen)
+		return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED ? -EISCONN :
+								    -EOPNOTSUPP;
+	peer = valley_send_peer(sk, &err);
+	if (!peer)
+		goto pipe;
+	if (seqpacket && (len > VALLEY_MSG_MAX ||
+			  len > (size_t)READ_ONCE(sk->sk_sndbuf) - 32))
+		return -EMSGSIZE;
+
+	do {
+		size_t size = len - sent;
+		size_t data_len = 0;
+
+		if (!seqpacket) {
+			size = min_t(size_t, size,
+				     (READ_ONCE(sk->sk_sndbuf) >> 1) - 64);
+			size = min_t(size_t, size,
+				     SKB_MAX_HEAD(0) + VALLEY_FRAGS_SZ);
+			if (size > SKB_MAX_HEAD(0))
+				data_len = size - SKB_MAX_HEAD(0);
+		} else if (size > SKB_MAX_HEAD(0)) {
+			data_len = size - SKB_MAX_HEAD(0);
+		}
+		skb = sock_alloc_send_pskb(sk, size - data_len, data_len,
+					   nonblock, &err,
+					   get_order(VALLEY_FRAGS_SZ));
+		if (!skb) {
+			if (err == -EPIPE)
+				goto pipe;
+			goto out;
+		}
+		skb_put(skb, size - data_len);
+		skb->data_len = data_len;
+		skb->len = size;
+		err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, size);
+		if (err) {
+			kfree_skb(skb);
+			goto out;
+		}
+		VALLEY_CB(skb)->port = valley_sk(sk)->port;
+		VALLEY_CB(skb)->consumed = 0;
+		if (!valley_deliver(peer, skb)) {
+			kfree_skb(skb);
+			err = -EPIPE;
+			goto pipe;
+		}
+		sent += size;
+	} while (sent < len);
+
+out:
+	if (sent) {
+		valley_count_sock(sk, VALLEY_STAT_MSGS_OUT, 1);
+		valley_count_sock(sk, VALLEY_STAT_BYTES_OUT, sent);
+	}
+	return sent ? sent : err;
+pipe:
+	if (!sent && err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
+		send_sig(SIGPIPE, current, 0);
+	goto out;
+}
+
+/* Wait, without any lock, until SK has data, an error, or EOF. */
+static long valley_wait_data(struct sock *sk, long timeo)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (skb_queue_empty_lockless(&sk->sk_receive_queue) &&
+	       !READ_ONCE(sk->sk_err) &&
+	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) && timeo) {
+		if (signal_pending(current))
+			break;
+		timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return timeo;
+}
+
+static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
+				 size_t size, int flags)
+{
+	struct sock *sk = sock->sk;
+	struct valley_sock *vsk = valley_sk(sk);
+	struct sk_buff *skb, *last = NULL;
+	size_t copied = 0;
+	int target, err = 0;
+	long timeo;
+
+	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_CMSG_COMPAT))
+		return -EOPNOTSUPP;
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return -EINVAL;
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED && !vsk->peer &&
+	    skb_queue_empty_lockless(&sk->sk_receive_queue))
+		return -ENOTCONN;
+
+	target = sock_rcvlowat(sk, flags & MSG_WAITALL, size);
+	timeo = sock_rcvtimeo(sk, flags & MSG_DONTWAIT);
+	if (mutex_lock_interruptible(&vsk->iolock))
+		return sock_intr_errno(timeo);
+
+	while (copied < size) {
+		unsigned int offset, chunk;
+
+		/* Only this reader removes skbs: iolock is held. */
+		spin_lock(&sk->sk_receive_queue.lock);
+		skb = last ? skb_peek_next(last, &sk->sk_receive_queue) :
+			     skb_peek(&sk->sk_receive_queue);
+		spin_unlock(&sk->sk_receive_queue.lock);
+		if (!skb) {
+			if (copied >= target)
+				break;
+			err = sock_error(sk);
+			if (err)
+				break;
+			if (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN)
+				break;
+			if (!timeo) {
+				err = -EAGAIN;
+				break;
+			}
+			mutex_unlock(&vsk->iolock);
+			timeo = valley_wait_data(sk, timeo);
+			if (signal_pending(current)) {
+				err = sock_intr_errno(timeo);
+				return copied ? copied : err;
+			}
+			mutex_lock(&vsk->iolock);
+			continue;
+		}
+
+		offset = VALLEY_CB(skb)->consumed;
+		chunk = min_t(size_t, skb->len - offset, size - copied);
+		err = skb_copy_datagram_msg(skb, offset, msg, chunk);
+		if (err)
+			break;
+		copied += chunk;
+		if (flags & MSG_PEEK) {
+			last = skb;
+			continue;
+		}
+		VALLEY_CB(skb)->consumed += chunk;
+		if (VALLEY_CB(skb)->consumed == skb->len) {
+			skb_unlink(skb, &sk->sk_receive_queue);
+			consume_skb(skb);
+		}
+	}
+	mutex_unlock(&vsk->iolock);
+
+	if (copied && !(flags & MSG_PEEK)) {
+		valley_count_sock(sk, VALLEY_STAT_MSGS_IN, 1);
+		valley_count_sock(sk, VALLEY_STAT_BYTES_IN, copied);
+	}
+	return copied ? copied : err;
+}
+
+static int valley_seqpacket_recvmsg(struct socket *sock, struct msghdr *msg,
+				    size_t size, int flags)
+{
+	struct sock *sk = sock->sk;
+
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return -EINVAL;
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED && !valley_sk(sk)->peer)
+		return -ENOTCONN;
+	return valley_recv_message(sk, msg, size, flags, false);
+}
+
+static __poll_t valley_stream_poll(struct file *file, struct socket *sock,
+				   poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	u8 shutdown = READ_ONCE(sk->sk_shutdown);
+	int state = READ_ONCE(sk->sk_state);
+	__poll_t mask = 0;
+
+	sock_poll_wait(file, sock, wait);
+
+	if (READ_ONCE(sk->sk_err))
+		mask |= EPOLLERR;
+	if (shutdown == SHUTDOWN_MASK || state == TCP_CLOSE)
+		mask |= EPOLLHUP;
+	if (shutdown & RCV_SHUTDOWN)
+		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
+	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (state == TCP_ESTABLISHED && sock_writeable(sk))
+		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	return mask;
+}
+
+static int valley_stream_shutdown(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+	struct sock *peer = NULL;
+	int mode, peer_mode;
+
+	if (how < SHUT_RD || how > SHUT_RDWR)
+		return -EINVAL;
+	mode = how + 1;		/* RCV_SHUTDOWN, SEND_SHUTDOWN or both */
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_ESTABLISHED && sk->sk_state != TCP_LISTEN) {
+		release_sock(sk);
+		return -ENOTCONN;
+	}
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mode);
+	peer = valley_sk(sk)->peer;
+	if (peer)
+		sock_hold(peer);
+	release_sock(sk);
+	sk->sk_state_change(sk);
+
+	if (peer) {
+		peer_mode = (mode & RCV_SHUTDOWN ? SEND_SHUTDOWN : 0) |
+			    (mode & SEND_SHUTDOWN ? RCV_SHUTDOWN : 0);
+		lock_sock(peer);
+		WRITE_ONCE(peer->sk_shutdown, peer->sk_shutdown | peer_mode);
+		release_sock(peer);
+		peer->sk_state_change(peer);
+		sock_put(peer);
+	}
+	return 0;
+}
+
+/*
+ * Close SK: its peer sees EOF (and ECONNRESET if SK had unread data, or
+ * was never accepted); a listener's embryos die with it.
+ */
+static void valley_stream_close(struct sock *sk, bool embryo)
+{
+	struct valley_sock *vsk = valley_sk(sk);
+	struct sk_buff *skb;
+	struct sock *peer;
+	int state;
+
+	valley_sk_unlink(sk);
+	lock_sock(sk);
+	state = sk->sk_state;
+	sk->sk_state = TCP_CLOSE;
+	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
+	peer = vsk->peer;
+	WRITE_ONCE(vsk->peer, NULL);
+	sock_orphan(sk);
+	release_sock(sk);
+	wake_up_interruptible_all(&vsk->peer_wait);
+
+	if (peer) {
+		lock_sock(peer);
+		if (embryo || !skb_queue_empty(&sk->sk_receive_queue))
+			WRITE_ONCE(peer->sk_err, ECONNRESET);
+		WRITE_ONCE(peer->sk_shutdown, SHUTDOWN_MASK);
+		release_sock(peer);
+		peer->sk_state_change(peer);
+		if (READ_ONCE(peer->sk_err))
+			sk_error_report(peer);
+		sock_put(peer);
+	}
+
+	while ((skb = skb_dequeue(&sk->sk_receive_queue))) {
+		if (state == TCP_LISTEN)
+			valley_stream_close(skb->sk, true);
+		kfree_skb(skb);
+	}
+	sock_put(sk);
+}
+
+static int valley_stream_release(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	if (!sk)
+		return 0;
+	sock->sk = NULL;
+	valley_stream_close(sk, false);
+	return 0;
+}
+
+const struct proto_ops valley_stream_ops = {
+	.family		= PF_VALLEY,
+	.owner		= THIS_MODULE,
+	.release	= valley_stream_release,
+	.bind		= valley_bind,
+	.connect	= valley_stream_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= valley_accept,
+	.getname	= valley_getname,
+	.poll		= valley_stream_poll,
+	.ioctl		= sock_no_ioctl,
+	.listen		= valley_listen,
+	.shutdown	= valley_stream_shutdown,
+	.sendmsg	= valley_stream_sendmsg,
+	.recvmsg	= valley_stream_recvmsg,
+	.mmap		= sock_no_mmap,
+};
+
+const struct proto_ops valley_seqpacket_ops = {
+	.family		= PF_VALLEY,
+	.owner		= THIS_MODULE,
+	.release	= valley_stream_release,
+	.bind		= valley_bind,
+	.connect	= valley_stream_connect,
+	.socketpair	= sock_no_socketpair,
+	.accept		= valley_accept,
+	.getname	= valley_getname,
+	.poll		= valley_stream_poll,
+	.ioctl		= sock_no_ioctl,
+	.listen		= valley_listen,
+	.shutdown	= valley_stream_shutdown,
+	.sendmsg	= valley_stream_sendmsg,
+	.recvmsg	= valley_seqpacket_recvmsg,
+	.mmap		= sock_no_mmap,
+};
