@@ -42,7 +42,7 @@ test_info_text() {
 	expect "exit status" "$rc" 0 &&
 	expect "first line" "$(head -n 1 "$out")" "valley $VERSION (netlink version 1)" &&
 	expect "family line" "$(grep '^address family' "$out")" "address family:  18 (AF_VALLEY)" &&
-	expect "parts line" "$(grep '^parts running' "$out")" "parts running:   genl" &&
+	expect "parts line" "$(grep '^parts running' "$out")" "parts running:   genl, sockets" &&
 	expect "stderr" "$(cat "$err")" ""
 }
 
@@ -53,7 +53,7 @@ test_info_json() {
 	expect "version" "$(json_field version)" "$VERSION" &&
 	expect "genl_version" "$(json_field genl_version)" 1 &&
 	expect "family" "$(json_field family)" 18 &&
-	expect "parts" "$(json_field parts)" genl &&
+	expect "parts" "$(json_field parts)" genl,sockets &&
 	expect "requests" "$(json_field requests)" 1 &&
 	run "$VSTAT" info --json &&
 	expect "requests" "$(json_field requests)" 2

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_VALLEY through sock_diag and the family's counters: each test runs in
+ * a network namespace of its own, so that what it sees is exactly what it
+ * created.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <linux/sock_diag.h>
+#include <netinet/tcp.h>
+
+#include "kselftest_harness.h"
+#include "valley_nl.h"
+
+#define MAX_ROWS 5000
+
+struct row {
+	unsigned int type, state, ino, uid;
+	int port, peer;
+	struct valley_diag_rqlen rql;
+};
+
+struct rows {
+	struct row r[MAX_ROWS];
+	int n;
+	int messages;		/* netlink reads the dump took */
+};
+
+static int vl_family(void)
+{
+	int fam = 0;
+	FILE *f = fopen("/sys/module/valley/parameters/family", "r");
+
+	if (f) {
+		if (fscanf(f, "%d", &fam) != 1)
+			fam = 0;
+		fclose(f);
+	}
+	return fam ? fam : AF_VALLEY;
+}
+
+static int diag_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct row *r = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case VALLEY_DIAG_PORT:
+		r->port = mnl_attr_get_u16(attr);
+		break;
+	case VALLEY_DIAG_PEER:
+		r->peer = mnl_attr_get_u16(attr);
+		break;
+	case VALLEY_DIAG_UID:
+		r->uid = mnl_attr_get_u32(attr);
+		break;
+	case VALLEY_DIAG_RQLEN:
+		memcpy(&r->rql, mnl_attr_get_payload(attr), sizeof(r->rql));
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int diag_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct valley_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct rows *rows = data;
+	struct row *r;
+
+	if (rows->n == MAX_ROWS)
+		return MNL_CB_ERROR;
+	r = &rows->r[rows->n++];
+	memset(r, 0, sizeof(*r));
+	r->port = -1;
+	r->peer = -1;
+	r->type = m->vdiag_type;
+	r->state = m->vdiag_state;
+	r->ino = m->vdiag_ino;
+	return mnl_attr_parse(nlh, sizeof(*m), diag_attr_cb, r);
+}
+
+/* Send REQ (a dump unless INO) and collect the rows; 0 or -errno. */
+static int diag(struct rows *rows, const struct valley_diag_req *req,
+		int reqlen)
+{
+	static char buf[VT_BUF_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	struct nlmsghdr *nlh;
+	unsigned int portid;
+	int ret;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID))
+		return -errno;
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | (req->vdiag_ino ? NLM_F_ACK : NLM_F_DUMP);
+	nlh->nlmsg_seq = 1;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, reqlen), req, reqlen);
+	rows->n = 0;
+	rows->messages = 0;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			break;
+		rows->messages++;
+		ret = mnl_cb_run(buf, ret, 1, portid, diag_cb, rows);
+	} while (ret > 0);
+	ret = ret < 0 ? -errno : 0;
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int dump_all(struct rows *rows)
+{
+	struct valley_diag_req req = {
+		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+	};
+
+	return diag(rows, &req, sizeof(req));
+}
+
+static struct sockaddr_vl addr(unsigned short port)
+{
+	struct sockaddr_vl a = { .svl_family = vl_family(), .svl_port = port };
+
+	return a;
+}
+
+static int bound(int type, unsigned short port)
+{
+	struct sockaddr_vl a = addr(port);
+	int fd = socket(vl_family(), type, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	return fd;
+}
+
+static int connect_to(int fd, unsigned short port)
+{
+	struct sockaddr_vl a = addr(port);
+
+	return connect(fd, (struct sockaddr *)&a, sizeof(a));
+}
+
+static unsigned int ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+static struct row *find(struct rows *rows, unsigned int inode)
+{
+	int i;
+
+	for (i = 0; i < rows->n; i++)
+		if (rows->r[i].ino == inode)
+			return &rows->r[i];
+	return NULL;
+}
+
+FIXTURE(ns) {
+	struct rows rows;
+};
+
+FIXTURE_SETUP(ns)
+{
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+}
+
+FIXTURE_TEARDOWN(ns)
+{
+}
+
+TEST_F(ns, empty_namespace_dumps_nothing)
+{
+	ASSERT_EQ(0, dump_all(&self->rows));
+	EXPECT_EQ(0, self->rows.n);
+}
+
+/* Every socket the test made, with its type, state, ports and queues. */
+TEST_F(ns, dump_matches_what_was_created)
+{
+	int l = bound(SOCK_STREAM, 5100), c = socket(vl_family(), SOCK_STREAM, 0);
+	int waiting = socket(vl_family(), SOCK_STREAM, 0);
+	int d = bound(SOCK_DGRAM, 5101), q = socket(vl_family(), SOCK_SEQPACKET, 0);
+	struct rows *rows = &self->rows;
+	int s, cport, i, embryos = 0;
+	struct row *r;
+
+	ASSERT_EQ(0, listen(l, 7));
+	ASSERT_EQ(0, connect_to(c, 5100));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, connect_to(waiting, 5100));	/* stays in the queue */
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(0, dump_all(rows));
+	/* l, c, s, waiting, its embryo, d, q */
+	EXPECT_EQ(7, rows->n);
+
+	r = find(rows, ino(l));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(SOCK_STREAM, r->type);
+	EXPECT_EQ(TCP_LISTEN, r->state);
+	EXPECT_EQ(5100, r->port);
+	EXPECT_EQ(1, r->rql.rqueue);	/* one connection to accept */
+	EXPECT_EQ(7, r->rql.wqueue);	/* the backlog */
+
+	r = find(rows, ino(c));
+	ASSERT_NE(NULL, r);
+	cport = r->port;
+	EXPECT_EQ(TCP_ESTABLISHED, r->state);
+	EXPECT_EQ(5100, r->peer);
+	EXPECT_LE(VALLEY_PORT_EPHEMERAL_MIN, cport);
+	EXPECT_LT(0, r->rql.wqueue);	/* "hello", not read yet */
+
+	r = find(rows, ino(s));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(TCP_ESTABLISHED, r->state);
+	EXPECT_EQ(5100, r->port);
+	EXPECT_EQ(cport, r->peer);
+	EXPECT_EQ(5, r->rql.rqueue);
+	EXPECT_EQ(0, r->uid);
+
+	r = find(rows, ino(d));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(SOCK_DGRAM, r->type);
+	EXPECT_EQ(TCP_CLOSE, r->state);
+	EXPECT_EQ(5101, r->port);
+	EXPECT_EQ(-1, r->peer);
+
+	r = find(rows, ino(q));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(SOCK_SEQPACKET, r->type);
+	EXPECT_EQ(-1, r->port);
+
+	for (i = 0; i < rows->n; i++)
+		embryos += rows->r[i].ino == 0;
+	EXPECT_EQ(1, embryos);
+
+	/* Closed sockets are gone from the next dump. */
+	close(q);
+	close(d);
+	ASSERT_EQ(0, dump_all(rows));
+	EXPECT_EQ(5, rows->n);
+	close(waiting);
+	close(s);
+	close(c);
+	close(l);
+	ASSERT_EQ(0, dump_all(rows));
+	EXPECT_EQ(0, rows->n);
+}
+
+TEST_F(ns, state_filter)
+{
+	struct valley_diag_req req = {
+		.sdiag_family = vl_family(), .vdiag_states = 1U << TCP_LISTEN,
+	};
+	int l = bound(SOCK_STREAM, 5102), d = bound(SOCK_DGRAM, 5103);
+
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, diag(&self->rows, &req, sizeof(req)));
+	ASSERT_EQ(1, self->rows.n);
+	EXPECT_EQ(ino(l), self->rows.r[0].ino);
+	close(l);
+	close(d);
+}
+
+TEST_F(ns, get_one_by_inode)
+{
+	int d = bound(SOCK_DGRAM, 5104);
+	struct valley_diag_req req = {
+		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+		.vdiag_ino = ino(d),
+	};
+
+	ASSERT_EQ(0, diag(&self->rows, &req, sizeof(req)));
+	ASSERT_EQ(1, self->rows.n);
+	EXPECT_EQ(5104, self->rows.r[0].port);
+	req.vdiag_ino = 1;
+	EXPECT_EQ(-ENOENT, diag(&self->rows, &req, sizeof(req)));
+	close(d);
+}
+
+TEST_F(ns, bad_requests_refused)
+{
+	struct valley_diag_req req = {
+		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+		.sdiag_protocol = 1,
+	};
+
+	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
+	req.sdiag_protocol = 0;
+	req.vdiag_show = 1;
+	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
+	req.vdiag_show = 0;
+	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, 4));
+}
+
+/* Thousands of sockets: the dump resumes across messages, none lost. */
+TEST_F(ns, dump_resumes_across_messages)
+{
+	struct rlimit rl = { 4200, 4200 };
+	static int fds[4000];
+	int i, seen_low = 0, seen_high = 0;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < 4000; i++) {
+		fds[i] = bound(SOCK_DGRAM, 10000 + i);
+		ASSERT_LE(0, fds[i]);
+	}
+	ASSERT_EQ(0, dump_all(&self->rows));
+	EXPECT_EQ(4000, self->rows.n);
+	EXPECT_LT(1, self->rows.messages);
+	for (i = 0; i < self->rows.n; i++) {
+		seen_low += self->rows.r[i].port == 10000;
+		seen_high += self->rows.r[i].port == 13999;
+	}
+	EXPECT_EQ(1, seen_low);
+	EXPECT_EQ(1, seen_high);
+	for (i = 0; i < 4000; i++)
+		close(fds[i]);
+}
+
+static long long stat_of(struct vt_nl *t, int attr)
+{
+	if (vt_talk(t, vt_valley_msg(t, VALLEY_CMD_GET_SOCK_STATS)) ||
+	    !t->tb[attr])
+		return -1;
+	return (long long)mnl_attr_get_u64(t->tb[attr]);
+}
+
+/* The family's counters count exactly what the test did. */
+TEST_F(ns, counters_exact)
+{
+	struct vt_nl t;
+	int l = bound(SOCK_STREAM, 5105), c = socket(vl_family(), SOCK_STREAM, 0);
+	int nobody = socket(vl_family(), SOCK_STREAM, 0);
+	int d1 = bound(SOCK_DGRAM, 5106), d2 = socket(vl_family(), SOCK_DGRAM, 0);
+	struct sockaddr_vl to = addr(5106);
+	char buf[64];
+	int s;
+
+	ASSERT_EQ(0, vt_open(&t));
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_CONNECTIONS));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, connect_to(c, 5105));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, connect_to(nobody, 5999));
+	ASSERT_EQ(10, send(c, "0123456789", 10, 0));
+	ASSERT_EQ(10, recv(s, buf, sizeof(buf), 0));
+	ASSERT_EQ(3, sendto(d2, "abc", 3, 0, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(3, recv(d1, buf, sizeof(buf), 0));
+
+	EXPECT_EQ(4, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));	/* l c s nobody */
+	EXPECT_EQ(2, stat_of(&t, VALLEY_A_SOCK_DGRAM_OPEN));
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_SEQPACKET_OPEN));
+	EXPECT_EQ(1, stat_of(&t, VALLEY_A_SOCK_CONNECTIONS));
+	EXPECT_EQ(1, stat_of(&t, VALLEY_A_SOCK_REFUSED));
+	EXPECT_EQ(2, stat_of(&t, VALLEY_A_SOCK_MSGS_OUT));
+	EXPECT_EQ(13, stat_of(&t, VALLEY_A_SOCK_BYTES_OUT));
+	EXPECT_EQ(2, stat_of(&t, VALLEY_A_SOCK_MSGS_IN));
+	EXPECT_EQ(13, stat_of(&t, VALLEY_A_SOCK_BYTES_IN));
+
+	/* A reset zeroes the counters, not the sockets open. */
+	ASSERT_EQ(0, vt_talk(&t, vt_valley_msg(&t, VALLEY_CMD_RESET)));
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_BYTES_OUT));
+	EXPECT_EQ(4, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));
+	close(s);
+	close(c);
+	close(l);
+	close(nobody);
+	close(d1);
+	close(d2);
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_DGRAM_OPEN));
+	vt_close(&t);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,627 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AF_VALLEY sockets: addresses and ports, stream, seqpacket and datagram
+ * semantics, poll, backpressure, errors, namespaces and the module's
+ * lifetime.  Where AF_UNIX or TCP behave the same for the same calls, the
+ * test says so in its name or comment.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <grp.h>
+
+#include "kselftest_harness.h"
+#include "valley.h"
+
+static int vl_family(void)
+{
+	static int fam;
+	FILE *f;
+
+	if (fam)
+		return fam;
+	fam = AF_VALLEY;
+	f = fopen("/sys/module/valley/parameters/family", "r");
+	if (f) {
+		if (fscanf(f, "%d", &fam) != 1)
+			fam = AF_VALLEY;
+		fclose(f);
+	}
+	return fam;
+}
+
+static struct sockaddr_vl addr(unsigned short port)
+{
+	struct sockaddr_vl a;
+
+	memset(&a, 0, sizeof(a));
+	a.svl_family = vl_family();
+	a.svl_port = port;
+	return a;
+}
+
+static int vsock(int type)
+{
+	return socket(vl_family(), type, 0);
+}
+
+static int bind_port(int fd, unsigned short port)
+{
+	struct sockaddr_vl a = addr(port);
+
+	return bind(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+}
+
+static int connect_port(int fd, unsigned short port)
+{
+	struct sockaddr_vl a = addr(port);
+
+	return connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
+}
+
+static int local_port(int fd)
+{
+	struct sockaddr_vl a;
+	socklen_t len = sizeof(a);
+
+	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -errno;
+	return a.svl_port;
+}
+
+static int listener(int type, unsigned short port, int backlog)
+{
+	int fd = vsock(type);
+
+	if (fd < 0 || bind_port(fd, port) || listen(fd, backlog))
+		return -1;
+	return fd;
+}
+
+/* A connected pair of TYPE through a listener on PORT; 0 or -1. */
+static int pair(int type, unsigned short port, int *c, int *s)
+{
+	int l = listener(type, port, 8);
+
+	if (l < 0)
+		return -1;
+	*c = vsock(type);
+	if (*c < 0 || connect_port(*c, port))
+		return -1;
+	*s = accept(l, NULL, NULL);
+	close(l);
+	return *s < 0 ? -1 : 0;
+}
+
+TEST(stream_echo)
+{
+	char buf[16] = { 0 };
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5000, &c, &s));
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(5, recv(s, buf, sizeof(buf), 0));
+	EXPECT_STREQ("hello", buf);
+	ASSERT_EQ(3, send(s, "hey", 3, 0));
+	memset(buf, 0, sizeof(buf));
+	ASSERT_EQ(3, recv(c, buf, sizeof(buf), 0));
+	EXPECT_STREQ("hey", buf);
+	close(c);
+	close(s);
+}
+
+TEST(names)
+{
+	struct sockaddr_vl a;
+	socklen_t len = sizeof(a);
+	int c, s, cport;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5001, &c, &s));
+	cport = local_port(c);
+	EXPECT_LE(VALLEY_PORT_EPHEMERAL_MIN, cport);
+	EXPECT_EQ(5001, local_port(s));
+	ASSERT_EQ(0, getpeername(c, (struct sockaddr *)&a, &len));
+	EXPECT_EQ(sizeof(a), len);
+	EXPECT_EQ(vl_family(), a.svl_family);
+	EXPECT_EQ(5001, a.svl_port);
+	len = sizeof(a);
+	ASSERT_EQ(0, getpeername(s, (struct sockaddr *)&a, &len));
+	EXPECT_EQ(cport, a.svl_port);
+	close(c);
+	close(s);
+}
+
+TEST(getpeername_unconnected_enotconn)
+{
+	struct sockaddr_vl a;
+	socklen_t len = sizeof(a);
+	int fd = vsock(SOCK_STREAM);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, getpeername(fd, (struct sockaddr *)&a, &len));
+	EXPECT_EQ(ENOTCONN, errno);
+	close(fd);
+}
+
+TEST(connect_no_listener_refused)
+{
+	int fd = vsock(SOCK_STREAM);
+	int b = vsock(SOCK_STREAM);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-ECONNREFUSED, connect_port(fd, 5002));
+	/* Bound but not listening: refused too, as with TCP. */
+	ASSERT_EQ(0, bind_port(b, 5002));
+	EXPECT_EQ(-ECONNREFUSED, connect_port(fd, 5002));
+	close(fd);
+	close(b);
+}
+
+TEST(bind_ephemeral_and_in_use)
+{
+	int a = vsock(SOCK_STREAM), b = vsock(SOCK_DGRAM);
+	int port;
+
+	ASSERT_EQ(0, bind_port(a, 0));
+	port = local_port(a);
+	EXPECT_LE(VALLEY_PORT_EPHEMERAL_MIN, port);
+	EXPECT_GE(VALLEY_PORT_EPHEMERAL_MAX, port);
+	/* Ports are shared by all types, like one namespace of names. */
+	EXPECT_EQ(-EADDRINUSE, bind_port(b, port));
+	EXPECT_EQ(-EINVAL, bind_port(a, 5003));
+	close(a);
+	/* Free again as soon as its socket is closed. */
+	EXPECT_EQ(0, bind_port(b, port));
+	close(b);
+}
+
+/* As nobody: PRIV is refused with EACCES, FREE is allowed. */
+static int nobody_binds(unsigned short priv, unsigned short free)
+{
+	int a, b;
+
+	if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	    setresuid(65534, 65534, 65534))
+		return 10;
+	a = vsock(SOCK_STREAM);
+	b = vsock(SOCK_STREAM);
+	if (bind_port(a, priv) != -EACCES)
+		return 11;
+	if (bind_port(b, free))
+		return 12;
+	return 0;
+}
+
+TEST(privileged_ports_need_cap)
+{
+	int fd = vsock(SOCK_STREAM), status;
+	pid_t pid;
+
+	ASSERT_EQ(0, bind_port(fd, 80));
+	close(fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(nobody_binds(80, 1024));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+TEST(bad_addresses)
+{
+	struct sockaddr_vl a = addr(5004);
+	int fd = vsock(SOCK_STREAM);
+
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a) - 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&a, 2));
+	EXPECT_EQ(EINVAL, errno);
+	a.svl_family = AF_INET;
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	a = addr(5004);
+	a.svl_zero[3] = 1;
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST(unsupported_types_and_protocols)
+{
+	EXPECT_EQ(-1, socket(vl_family(), SOCK_RAW, 0));
+	EXPECT_EQ(ESOCKTNOSUPPORT, errno);
+	EXPECT_EQ(-1, socket(vl_family(), SOCK_STREAM, 6));
+	EXPECT_EQ(EPROTONOSUPPORT, errno);
+}
+
+TEST(eof_after_close_and_shut_wr)
+{
+	char buf[8];
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5005, &c, &s));
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	EXPECT_EQ(0, recv(s, buf, sizeof(buf), 0));
+	/* The other direction still works. */
+	EXPECT_EQ(2, send(s, "ok", 2, 0));
+	EXPECT_EQ(2, recv(c, buf, sizeof(buf), 0));
+	close(c);
+	EXPECT_EQ(0, recv(s, buf, sizeof(buf), 0));
+	close(s);
+}
+
+static int sigpipe_pending(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGPIPE);
+}
+
+TEST(epipe_and_sigpipe)
+{
+	sigset_t set, old;
+	int c, s, sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &set, &old));
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5006, &c, &s));
+	close(s);
+	EXPECT_EQ(-1, send(c, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(0, sigpipe_pending());
+	EXPECT_EQ(-1, send(c, "x", 1, 0));
+	EXPECT_EQ(EPIPE, errno);
+	EXPECT_EQ(1, sigpipe_pending());
+	EXPECT_EQ(0, sigwait(&set, &sig));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(c);
+}
+
+TEST(peek_dontwait_waitall)
+{
+	char buf[16] = { 0 };
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5007, &c, &s));
+	EXPECT_EQ(-1, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(3, send(c, "abc", 3, 0));
+	ASSERT_EQ(3, send(c, "def", 3, 0));
+	EXPECT_EQ(6, recv(s, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT));
+	EXPECT_STREQ("abcdef", buf);
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(4, recv(s, buf, 4, 0));
+	EXPECT_STREQ("abcd", buf);
+	ASSERT_EQ(2, send(c, "gh", 2, 0));
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(4, recv(s, buf, 4, MSG_WAITALL));
+	EXPECT_STREQ("efgh", buf);
+	close(c);
+	close(s);
+}
+
+TEST(accept_nonblocking_and_flags)
+{
+	int l = listener(SOCK_STREAM, 5008, 4);
+	int c = vsock(SOCK_STREAM), s;
+
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, connect_port(c, 5008));
+	s = accept4(l, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	ASSERT_LE(0, s);
+	EXPECT_TRUE(fcntl(s, F_GETFL) & O_NONBLOCK);
+	EXPECT_TRUE(fcntl(s, F_GETFD) & FD_CLOEXEC);
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* A full backlog: a non-blocking connect gets EAGAIN, like AF_UNIX. */
+TEST(backlog_full)
+{
+	int l = listener(SOCK_STREAM, 5009, 1);
+	int c1 = vsock(SOCK_STREAM), c2 = vsock(SOCK_STREAM);
+	int c3 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, connect_port(c1, 5009));
+	ASSERT_EQ(0, connect_port(c2, 5009));
+	EXPECT_EQ(-EAGAIN, connect_port(c3, 5009));
+	close(accept(l, NULL, NULL));
+	close(accept(l, NULL, NULL));
+	EXPECT_EQ(0, connect_port(c3, 5009));
+	close(c1);
+	close(c2);
+	close(c3);
+	close(l);
+}
+
+TEST(seqpacket_boundaries_and_trunc)
+{
+	char buf[8] = { 0 };
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_SEQPACKET, 5010, &c, &s));
+	ASSERT_EQ(5, send(c, "first", 5, 0));
+	ASSERT_EQ(6, send(c, "second", 6, 0));
+	EXPECT_EQ(5, recv(s, buf, sizeof(buf), 0));
+	EXPECT_STREQ("first", buf);
+	memset(buf, 0, sizeof(buf));
+	{
+		struct iovec iov = { buf, 3 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		EXPECT_EQ(3, recvmsg(s, &msg, 0));
+		EXPECT_TRUE(msg.msg_flags & MSG_TRUNC);
+	}
+	EXPECT_STREQ("sec", buf);
+	close(c);
+	EXPECT_EQ(0, recv(s, buf, sizeof(buf), 0));
+	close(s);
+}
+
+TEST(dgram_sendto_recvfrom)
+{
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+	struct sockaddr_vl to = addr(5011), from;
+	socklen_t len = sizeof(from);
+	char buf[16] = { 0 };
+
+	ASSERT_EQ(0, bind_port(b, 5011));
+	ASSERT_EQ(4, sendto(a, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(2, sendto(a, "yo", 2, 0, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(4, recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len));
+	EXPECT_STREQ("ping", buf);
+	EXPECT_EQ(sizeof(from), len);
+	EXPECT_EQ(local_port(a), from.svl_port);
+	EXPECT_EQ(2, recv(b, buf, sizeof(buf), 0));
+	close(a);
+	close(b);
+}
+
+TEST(dgram_connect_default_peer)
+{
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+	char buf[8] = { 0 };
+
+	ASSERT_EQ(0, bind_port(b, 5012));
+	EXPECT_EQ(-1, send(a, "x", 1, 0));
+	EXPECT_EQ(EDESTADDRREQ, errno);
+	ASSERT_EQ(0, connect_port(a, 5012));
+	EXPECT_EQ(3, send(a, "abc", 3, 0));
+	EXPECT_EQ(3, recv(b, buf, sizeof(buf), 0));
+	close(a);
+	close(b);
+}
+
+TEST(dgram_refused_and_emsgsize)
+{
+	static char big[VALLEY_MSG_MAX + 1];
+	struct sockaddr_vl to = addr(5013);
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+
+	EXPECT_EQ(-1, sendto(a, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(ECONNREFUSED, errno);
+	EXPECT_EQ(-ECONNREFUSED, connect_port(a, 5013));
+	ASSERT_EQ(0, bind_port(b, 5013));
+	EXPECT_EQ(-1, sendto(a, big, sizeof(big), 0, (struct sockaddr *)&to, sizeof(to)));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(VALLEY_MSG_MAX, sendto(a, big, VALLEY_MSG_MAX, 0,
+					 (struct sockaddr *)&to, sizeof(to)));
+	close(a);
+	close(b);
+}
+
+/* A receiver that does not read stops a sender: EAGAIN, never unbounded. */
+TEST(dgram_backpressure)
+{
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+	struct sockaddr_vl to = addr(5014);
+	char buf[1024] = { 0 };
+	int i, sent = 0, rcvbuf = 16384;
+
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
+	ASSERT_EQ(0, bind_port(b, 5014));
+	for (i = 0; i < 1000; i++) {
+		if (sendto(a, buf, sizeof(buf), MSG_DONTWAIT,
+			   (struct sockaddr *)&to, sizeof(to)) < 0)
+			break;
+		sent++;
+	}
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(1000, sent);
+	EXPECT_LT(0, sent);
+	/* Reading makes room again. */
+	EXPECT_EQ(sizeof(buf), recv(b, buf, sizeof(buf), 0));
+	EXPECT_EQ(sizeof(buf), sendto(a, buf, sizeof(buf), MSG_DONTWAIT,
+				      (struct sockaddr *)&to, sizeof(to)));
+	close(a);
+	close(b);
+}
+
+TEST(stream_backpressure_and_poll)
+{
+	struct pollfd p;
+	char buf[4096] = { 0 };
+	int c, s, sndbuf = 32768;
+	long total = 0;
+	ssize_t n;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5015, &c, &s));
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	p = (struct pollfd){ .fd = c, .events = POLLOUT };
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	while ((n = send(c, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+		total += n;
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(4 * sndbuf, total);
+	p.revents = 0;
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	/* The peer drains its queue: writable again. */
+	while (total > 0 && (n = recv(s, buf, sizeof(buf), 0)) > 0)
+		total -= n;
+	EXPECT_EQ(0, total);
+	EXPECT_EQ(1, poll(&p, 1, 1000));
+	EXPECT_TRUE(p.revents & POLLOUT);
+	close(c);
+	close(s);
+}
+
+TEST(poll_readable_rdhup_hup)
+{
+	struct pollfd p;
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5016, &c, &s));
+	p = (struct pollfd){ .fd = s, .events = POLLIN | POLLRDHUP };
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	ASSERT_EQ(1, send(c, "x", 1, 0));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLIN, p.revents);
+	ASSERT_EQ(0, shutdown(c, SHUT_WR));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLIN | POLLRDHUP, p.revents);
+	close(c);
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	EXPECT_EQ(POLLIN | POLLRDHUP | POLLHUP, p.revents);
+	close(s);
+}
+
+TEST(listener_poll_readable_on_connect)
+{
+	int l = listener(SOCK_STREAM, 5017, 4);
+	int c = vsock(SOCK_STREAM);
+	struct pollfd p = { .fd = l, .events = POLLIN };
+
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	ASSERT_EQ(0, connect_port(c, 5017));
+	EXPECT_EQ(1, poll(&p, 1, 0));
+	close(c);
+	close(l);
+}
+
+TEST(unsupported_operations)
+{
+	int d = vsock(SOCK_DGRAM), c, s;
+	char buf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { "x", 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = buf, .msg_controllen = sizeof(buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	EXPECT_EQ(-1, listen(d, 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5018, &c, &s));
+	EXPECT_EQ(-1, send(c, "x", 1, MSG_OOB));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, recv(s, buf, 1, MSG_OOB));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &d, sizeof(int));
+	EXPECT_EQ(-1, sendmsg(c, &msg, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(c);
+	close(s);
+	close(d);
+}
+
+TEST(socket_options)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int c, s, v;
+
+	ASSERT_EQ(0, pair(SOCK_SEQPACKET, 5019, &c, &s));
+	ASSERT_EQ(0, getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cred, &len));
+	EXPECT_EQ(getpid(), cred.pid);
+	EXPECT_EQ(getuid(), cred.uid);
+	len = sizeof(cred);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &len));
+	EXPECT_EQ(getpid(), cred.pid);
+	len = sizeof(v);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(SOCK_SEQPACKET, v);
+	ASSERT_EQ(0, getsockopt(c, SOL_SOCKET, SO_ERROR, &v, &len));
+	EXPECT_EQ(0, v);
+	close(c);
+	close(s);
+}
+
+TEST(rcvtimeo)
+{
+	struct timeval tv = { .tv_usec = 100000 };
+	char buf[4];
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5020, &c, &s));
+	ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(-1, recv(s, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	close(c);
+	close(s);
+}
+
+/* Another namespace neither sees nor reaches our ports, and has its own. */
+TEST(namespaces_isolated)
+{
+	int l = listener(SOCK_STREAM, 5021, 4), status;
+	pid_t pid;
+
+	ASSERT_LE(0, l);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd, l2;
+
+		if (unshare(CLONE_NEWNET))
+			_exit(10);
+		fd = vsock(SOCK_STREAM);
+		if (connect_port(fd, 5021) != -ECONNREFUSED)
+			_exit(11);
+		l2 = listener(SOCK_STREAM, 5021, 4);
+		if (l2 < 0)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(l);
+}
+
+/* Sockets pin the module, whatever state they are in. */
+TEST(rmmod_refused_while_sockets_exist)
+{
+	int l = listener(SOCK_STREAM, 5022, 4);
+	int c = vsock(SOCK_STREAM);
+
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, connect_port(c, 5022));
+	/* c's peer waits in the accept queue. */
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "valley", O_NONBLOCK));
+	EXPECT_TRUE(errno == EWOULDBLOCK || errno == EBUSY);
+	close(l);
+	EXPECT_EQ(-1, syscall(SYS_delete_module, "valley", O_NONBLOCK));
+	close(c);
+}
+
+TEST_HARNESS_MAIN

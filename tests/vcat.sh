@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vcat, the netcat for valley sockets (its ASan/UBSan build): a stream, a
+# seqpacket and a datagram exchange through real sockets, and a one-line
+# message with the documented exit status for every error.
+# Needs VALLEY_SRC and VALLEY_KO.
+
+here=$(dirname "$(readlink -f "$0")")
+. "$here/../kselftest/ktap_helpers.sh"
+
+VCAT=${VCAT:-$VALLEY_SRC/build/san/vcat}
+unset LD_PRELOAD	# the runner's stdbuf; ASan must come first
+export ASAN_OPTIONS=detect_leaks=1:exitcode=99
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+expect() {
+	if [ "$2" != "$3" ]; then
+		ktap_print_msg "$1: got '$2', want '$3'"
+		return 1
+	fi
+}
+
+# wait_port PORT: until something is bound there (sock_diag via vstat).
+wait_port() {
+	local i
+
+	for i in $(seq 1 100); do
+		"$VALLEY_SRC/build/san/vstat" --json sockets 2>/dev/null |
+			grep -q "\"port\":$1[,}]" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# exchange FLAGS PORT: a listener and a client, both ways.
+exchange() {
+	local flags=$1 port=$2 rc
+
+	printf 'from server\n' | "$VCAT" $flags -l "$port" >"$tmp/server.out" 2>"$tmp/server.err" &
+	local server=$!
+	wait_port "$port" || { ktap_print_msg "listener never bound"; return 1; }
+	printf 'from client\n' | "$VCAT" $flags "$port" >"$tmp/client.out" 2>"$tmp/client.err"
+	rc=$?
+	wait "$server"
+	expect "client status" "$rc" 0 &&
+	expect "server status" "$?" 0 &&
+	expect "server got" "$(cat "$tmp/server.out")" "from client" &&
+	expect "client got" "$(cat "$tmp/client.out")" "from server" &&
+	expect "stderr" "$(cat "$tmp/server.err" "$tmp/client.err")" ""
+}
+
+test_stream() { exchange "" 6000; }
+test_seqpacket() { exchange -s 6001; }
+
+test_dgram() {
+	"$VCAT" -u -l 6002 >"$tmp/dgram.out" 2>&1 &
+	local server=$!
+
+	wait_port 6002 || return 1
+	printf 'ping' | "$VCAT" -u 6002
+	expect "client status" "$?" 0 || return 1
+	sleep 0.2
+	kill "$server"
+	wait "$server" 2>/dev/null
+	expect "server got" "$(cat "$tmp/dgram.out")" "ping"
+}
+
+test_refused() {
+	local msg
+
+	msg=$("$VCAT" 6999 </dev/null 2>&1)
+	expect "status" "$?" 1 &&
+	expect "message" "$msg" "vcat: connect to port 6999: connection refused (nobody listens there)"
+}
+
+test_privileged_port() {
+	local msg
+
+	msg=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$VCAT" -l 80 </dev/null 2>&1)
+	expect "status" "$?" 1 &&
+	expect "message" "$msg" "vcat: listen on port 80: ports below 1024 need CAP_NET_BIND_SERVICE"
+}
+
+test_usage() {
+	local msg
+
+	msg=$("$VCAT" 70000 2>&1)
+	expect "bad port status" "$?" 2 &&
+	expect "bad port" "$msg" "vcat: '70000' is not a port (0-65535)" &&
+	msg=$("$VCAT" 2>&1)
+	expect "no port status" "$?" 2 &&
+	"$VCAT" --help | grep -q '^usage: vcat'
+}
+
+test_module_absent() {
+	local msg rc
+
+	rmmod valley || return 1
+	msg=$("$VCAT" 6000 </dev/null 2>&1)
+	rc=$?
+	insmod "$VALLEY_KO" || return 1
+	expect "status" "$rc" 3 &&
+	expect "message" "$msg" "vcat: valley module not loaded (try: insmod kmod/valley.ko)"
+}
+
+ktap_print_header
+ktap_set_plan 7
+ktap_test_result "stream_exchange" test_stream
+ktap_test_result "seqpacket_exchange" test_seqpacket
+ktap_test_result "dgram_exchange" test_dgram
+ktap_test_result "connection_refused_message" test_refused
+ktap_test_result "privileged_port_message" test_privileged_port
+ktap_test_result "usage_errors" test_usage
+ktap_test_result "module_absent_message" test_module_absent
+ktap_finished
