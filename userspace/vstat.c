@@ -17,6 +17,8 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "info",  vstat_info,  "module version, address family and parts running" },
+	{ "sockets", vstat_sockets, "AF_VALLEY sockets of this namespace, like ss" },
+	{ "stats", vstat_stats, "AF_VALLEY counters: sockets open, connections, traffic" },
 	{ "reset", vstat_reset, "zero this namespace's counters (needs CAP_NET_ADMIN)" },
 };
 

@@ -16,5 +16,7 @@ struct vstat_opts {
 /* Each view returns a VL_EXIT_* status. */
 int vstat_info(const struct vstat_opts *opts);
 int vstat_reset(const struct vstat_opts *opts);
+int vstat_sockets(const struct vstat_opts *opts);
+int vstat_stats(const struct vstat_opts *opts);
 
 #endif
