@@ -56,7 +56,7 @@ struct sock *valley_lookup(struct net *net, u16 port, int type)
 	spin_lock(&vn->port_lock);
 	sk = __valley_find(vn, port);
 	if (sk && sk->sk_type == type)
-		sock_hold(sk);
+		sock_hold(sk);	/* the caller's, until its sock_put() */
 	else
 		sk = NULL;
 	spin_unlock(&vn->port_lock);
@@ -160,6 +160,9 @@ int valley_autobind(struct sock *sk)
  */
 int valley_check_send(const struct msghdr *msg, int allowed)
 {
+	/* Set by the compat syscalls and the kernel, not by the caller. */
+	allowed |= MSG_CMSG_COMPAT | MSG_CMSG_CLOEXEC | MSG_SPLICE_PAGES;
+
 	if (msg->msg_flags & ~allowed)
 		return -EOPNOTSUPP;
 	if (msg->msg_controllen)
@@ -261,7 +264,7 @@ void valley_release_common(struct socket *sock)
 	skb_queue_purge(&sk->sk_receive_queue);
 	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
 	sock->sk = NULL;
-	sock_put(sk);
+	sock_put(sk);	/* the socket's own, from sk_alloc() */
 }
 
 static void valley_sk_destruct(struct sock *sk)
@@ -301,6 +304,7 @@ struct sock *valley_sk_alloc(struct net *net, struct socket *sock, int type,
 	init_waitqueue_head(&vsk->peer_wait);
 
 	spin_lock(&vn->port_lock);
+	vsk->id = ++vn->next_id;
 	hlist_add_head(&vsk->all_node, &vn->sockets);
 	spin_unlock(&vn->port_lock);
 	valley_count_sock(sk, VALLEY_STAT_OPENED(type), 1);
@@ -327,6 +331,12 @@ static int valley_create(struct net *net, struct socket *sock, int protocol,
 
 	if (protocol && protocol != valley_family)
 		return -EPROTONOSUPPORT;
+	/*
+	 * Kernel sockets would not hold their namespace, whose valley state
+	 * they use until destroyed: none are offered.
+	 */
+	if (kern)
+		return -EAFNOSUPPORT;
 
 	switch (sock->type) {
 	case SOCK_STREAM:

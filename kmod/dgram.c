@@ -167,13 +167,17 @@ int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
 	size_t copy;
 	int err;
 
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_TRUNC | MSG_WAITALL |
-		      MSG_CMSG_COMPAT))
+	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 
 	skb = skb_recv_datagram(sk, flags, &err);
-	if (!skb)
-		return (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ? 0 : err;
+	if (!skb) {
+		/* EOF once the queue is drained; errors come first. */
+		if (err == -EAGAIN &&
+		    (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN))
+			return 0;
+		return err;
+	}
 
 	copy = min_t(size_t, len, skb->len);
 	if (copy < skb->len)

@@ -3,10 +3,12 @@
  * valley: sock_diag for AF_VALLEY - what ss shows for TCP, for valley
  * sockets of the caller's namespace.
  *
- * A dump walks the namespace's socket list under port_lock and resumes by
- * position (cb->args[0]) in the next message.  A socket in the list has
- * not been through valley_sk_unlink() yet, so its ->peer reference still
- * holds: reading the peer's port there is safe.
+ * A dump walks the namespace's socket list under port_lock, newest socket
+ * first, and resumes after the id of the last socket it sent
+ * (cb->args[0]): sockets created meanwhile are not shown, closed ones
+ * shift nothing.  A socket in the list has not been through
+ * valley_sk_unlink() yet, so its ->peer reference still holds: reading the
+ * peer's port there is safe.
  */
 
 #include <linux/netlink.h>
@@ -82,27 +84,24 @@ static int valley_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	struct net *net = sock_net(skb->sk);
 	struct valley_net *vn = valley_pernet(net);
 	struct user_namespace *user_ns = sk_user_ns(NETLINK_CB(cb->skb).sk);
+	u64 after = cb->args[0];	/* 0: from the start */
 	struct valley_sock *vsk;
-	long skip = cb->args[0];
-	long i = 0;
 
 	spin_lock(&vn->port_lock);
 	hlist_for_each_entry(vsk, &vn->sockets, all_node) {
 		struct sock *sk = &vsk->sk;
 
-		if (i++ < skip)
+		if (after && vsk->id >= after)
 			continue;
 		if (!(req->vdiag_states & (1U << READ_ONCE(sk->sk_state))))
 			continue;
 		if (valley_diag_fill(skb, sk, user_ns,
 				     NETLINK_CB(cb->skb).portid,
-				     cb->nlh->nlmsg_seq, NLM_F_MULTI) < 0) {
-			i--;
+				     cb->nlh->nlmsg_seq, NLM_F_MULTI) < 0)
 			break;
-		}
+		cb->args[0] = vsk->id;
 	}
 	spin_unlock(&vn->port_lock);
-	cb->args[0] = i;
 	return skb->len;
 }
 
@@ -116,7 +115,7 @@ static struct sock *valley_diag_find(struct valley_net *vn, u32 ino)
 	hlist_for_each_entry(vsk, &vn->sockets, all_node) {
 		if (sock_i_ino(&vsk->sk) == ino) {
 			found = &vsk->sk;
-			sock_hold(found);
+			sock_hold(found);	/* until the reply is built */
 			break;
 		}
 	}
@@ -142,9 +141,13 @@ static int valley_diag_get(struct sk_buff *in_skb, const struct nlmsghdr *nlh,
 	rep = nlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!rep)
 		goto out;
+	/* Closed meanwhile: its peer may be gone (see the top of the file). */
 	spin_lock(&valley_pernet(net)->port_lock);
-	err = valley_diag_fill(rep, sk, sk_user_ns(NETLINK_CB(in_skb).sk),
-			       NETLINK_CB(in_skb).portid, nlh->nlmsg_seq, 0);
+	if (hlist_unhashed(&valley_sk(sk)->all_node))
+		err = -ENOENT;
+	else
+		err = valley_diag_fill(rep, sk, sk_user_ns(NETLINK_CB(in_skb).sk),
+				       NETLINK_CB(in_skb).portid, nlh->nlmsg_seq, 0);
 	spin_unlock(&valley_pernet(net)->port_lock);
 	if (err) {
 		kfree_skb(rep);

@@ -161,15 +161,16 @@ static int __init valley_init(void)
 	if (err)
 		return err;
 
-	err = valley_sock_init();
+	err = valley_genl_init();
 	if (err)
 		goto err_pernet;
 
 	err = valley_diag_init();
 	if (err)
-		goto err_sock;
+		goto err_genl;
 
-	err = valley_genl_init();
+	/* Last: once registered, sockets can exist and pin the module. */
+	err = valley_sock_init();
 	if (err)
 		goto err_diag;
 
@@ -179,8 +180,8 @@ static int __init valley_init(void)
 
 err_diag:
 	valley_diag_exit();
-err_sock:
-	valley_sock_exit();
+err_genl:
+	valley_genl_exit();
 err_pernet:
 	unregister_pernet_subsys(&valley_net_ops);
 	return err;
@@ -189,10 +190,10 @@ err_pernet:
 static void __exit valley_exit(void)
 {
 	/* No request can reach the per-namespace state once the family is gone. */
-	valley_genl_exit();
-	valley_diag_exit();
 	/* Every socket holds a module reference: none is left by now. */
 	valley_sock_exit();
+	valley_diag_exit();
+	valley_genl_exit();
 	unregister_pernet_subsys(&valley_net_ops);
 }
 

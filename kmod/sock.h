@@ -24,6 +24,7 @@
  * @sk: the socket (must be first)
  * @bind_node: entry in the namespace's port table, under port_lock
  * @all_node: entry in the namespace's socket list, under port_lock
+ * @id: number in the namespace's socket list, newest highest (for dumps)
  * @port: bound port, 0 while unbound
  * @peer: connected peer (stream/seqpacket), holds a reference
  * @dgram_peer: default destination port of a connected datagram socket
@@ -35,6 +36,7 @@ struct valley_sock {
 	struct sock		sk;
 	struct hlist_node	bind_node;
 	struct hlist_node	all_node;
+	u64			id;
 	u16			port;
 	u16			dgram_peer;
 	struct sock		*peer;

@@ -71,7 +71,8 @@ out:
 static bool valley_backlog_room(struct sock *listener, void *arg)
 {
 	return !sk_acceptq_is_full(listener) ||
-	       listener->sk_state != TCP_LISTEN;
+	       listener->sk_state != TCP_LISTEN ||
+	       (listener->sk_shutdown & RCV_SHUTDOWN);
 }
 
 /*
@@ -92,7 +93,8 @@ static int valley_queue_connection(struct sock *sk, struct sock *listener,
 		if (timeo < 0)
 			return timeo;
 	}
-	if (listener->sk_state != TCP_LISTEN || sock_flag(listener, SOCK_DEAD))
+	if (listener->sk_state != TCP_LISTEN || sock_flag(listener, SOCK_DEAD) ||
+	    (listener->sk_shutdown & RCV_SHUTDOWN))
 		return -ECONNREFUSED;
 	if (sk_acceptq_is_full(listener))
 		return -EAGAIN;
@@ -100,13 +102,13 @@ static int valley_queue_connection(struct sock *sk, struct sock *listener,
 	valley_sk(newsk)->port = vlistener->port;
 	newsk->sk_uid = listener->sk_uid;
 	newsk->sk_state = TCP_ESTABLISHED;
-	sock_hold(sk);
+	sock_hold(sk);	/* newsk->peer, dropped when newsk closes */
 	valley_sk(newsk)->peer = sk;
 	valley_set_peercred(newsk, task_tgid(current), current_cred());
 
 	/* The listener's are stable: set at listen(), under its lock. */
 	valley_set_peercred(sk, listener->sk_peer_pid, listener->sk_peer_cred);
-	sock_hold(newsk);
+	sock_hold(newsk);	/* sk->peer, dropped when sk closes */
 	WRITE_ONCE(valley_sk(sk)->peer, newsk);
 
 	skb_queue_tail(&listener->sk_receive_queue, skb);
@@ -182,7 +184,8 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 	}
 
 	lock_sock(sk);
-	sk->sk_state = TCP_ESTABLISHED;
+	/* The peer pointer is visible before the state says so. */
+	smp_store_release(&sk->sk_state, TCP_ESTABLISHED);
 	sock->state = SS_CONNECTED;
 	release_sock(sk);
 	valley_count_sock(sk, VALLEY_STAT_CONNECTIONS, 1);
@@ -243,15 +246,21 @@ static int valley_accept(struct socket *sock, struct socket *newsock,
 /* The connected peer, or an errno for why there is none to send to. */
 static struct sock *valley_send_peer(struct sock *sk, int *err)
 {
+	struct sock *peer;
+
 	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN) {
 		*err = -EPIPE;
 		return NULL;
 	}
-	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED) {
+	/* Pairs with the release in valley_stream_connect(). */
+	if (smp_load_acquire(&sk->sk_state) != TCP_ESTABLISHED) {
 		*err = -ENOTCONN;
 		return NULL;
 	}
-	return READ_ONCE(valley_sk(sk)->peer);
+	peer = READ_ONCE(valley_sk(sk)->peer);
+	if (!peer)
+		*err = -ENOTCONN;
+	return peer;
 }
 
 /* Queue SKB for PEER unless it is gone or shut for reading. */
@@ -280,7 +289,8 @@ static int valley_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 	size_t sent = 0;
 	int err;
 
-	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR);
+	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR |
+				MSG_MORE);
 	if (err)
 		return err;
 	if (msg->msg_namelen)
@@ -289,6 +299,9 @@ static int valley_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 	peer = valley_send_peer(sk, &err);
 	if (!peer)
 		goto pipe;
+	/* A byte stream has nothing to say about an empty write. */
+	if (!seqpacket && !len)
+		return 0;
 	if (seqpacket && (len > VALLEY_MSG_MAX ||
 			  len > (size_t)READ_ONCE(sk->sk_sndbuf) - 32))
 		return -EMSGSIZE;
@@ -345,14 +358,29 @@ pipe:
 	goto out;
 }
 
-/* Wait, without any lock, until SK has data, an error, or EOF. */
-static long valley_wait_data(struct sock *sk, long timeo)
+/* Bytes queued in SK and not read yet. */
+static size_t valley_unread(struct sock *sk)
+{
+	struct sk_buff *skb;
+	size_t len = 0;
+
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		len += skb->len - VALLEY_CB(skb)->consumed;
+	spin_unlock(&sk->sk_receive_queue.lock);
+	return len;
+}
+
+/*
+ * Wait, without any lock, until SK has more than SEEN unread bytes, an
+ * error, or EOF.
+ */
+static long valley_wait_data(struct sock *sk, long timeo, size_t seen)
 {
 	DEFINE_WAIT_FUNC(wait, woken_wake_function);
 
 	add_wait_queue(sk_sleep(sk), &wait);
-	while (skb_queue_empty_lockless(&sk->sk_receive_queue) &&
-	       !READ_ONCE(sk->sk_err) &&
+	while (valley_unread(sk) <= seen && !READ_ONCE(sk->sk_err) &&
 	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) && timeo) {
 		if (signal_pending(current))
 			break;
@@ -362,17 +390,43 @@ static long valley_wait_data(struct sock *sk, long timeo)
 	return timeo;
 }
 
+/*
+ * The skb holding the unread byte at OFFSET (counted from the first unread
+ * byte) and, in *skip, where that byte is in it.  Caller holds iolock, so
+ * nobody else unlinks skbs; senders only append.
+ */
+static struct sk_buff *valley_skb_at(struct sock *sk, size_t offset,
+				     unsigned int *skip)
+{
+	struct sk_buff *skb;
+
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		size_t avail = skb->len - VALLEY_CB(skb)->consumed;
+
+		if (offset < avail) {
+			*skip = VALLEY_CB(skb)->consumed + offset;
+			spin_unlock(&sk->sk_receive_queue.lock);
+			return skb;
+		}
+		offset -= avail;
+	}
+	spin_unlock(&sk->sk_receive_queue.lock);
+	return NULL;
+}
+
 static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 				 size_t size, int flags)
 {
 	struct sock *sk = sock->sk;
 	struct valley_sock *vsk = valley_sk(sk);
-	struct sk_buff *skb, *last = NULL;
+	bool peek = flags & MSG_PEEK;
+	struct sk_buff *skb;
 	size_t copied = 0;
 	int target, err = 0;
 	long timeo;
 
-	if (flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_CMSG_COMPAT))
+	if (flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return -EINVAL;
@@ -388,11 +442,8 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	while (copied < size) {
 		unsigned int offset, chunk;
 
-		/* Only this reader removes skbs: iolock is held. */
-		spin_lock(&sk->sk_receive_queue.lock);
-		skb = last ? skb_peek_next(last, &sk->sk_receive_queue) :
-			     skb_peek(&sk->sk_receive_queue);
-		spin_unlock(&sk->sk_receive_queue.lock);
+		/* A peek starts past what it copied; a read at the head. */
+		skb = valley_skb_at(sk, peek ? copied : 0, &offset);
 		if (!skb) {
 			if (copied >= target)
 				break;
@@ -406,7 +457,7 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 				break;
 			}
 			mutex_unlock(&vsk->iolock);
-			timeo = valley_wait_data(sk, timeo);
+			timeo = valley_wait_data(sk, timeo, peek ? copied : 0);
 			if (signal_pending(current)) {
 				err = sock_intr_errno(timeo);
 				return copied ? copied : err;
@@ -415,16 +466,13 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 			continue;
 		}
 
-		offset = VALLEY_CB(skb)->consumed;
 		chunk = min_t(size_t, skb->len - offset, size - copied);
 		err = skb_copy_datagram_msg(skb, offset, msg, chunk);
 		if (err)
 			break;
 		copied += chunk;
-		if (flags & MSG_PEEK) {
-			last = skb;
+		if (peek)
 			continue;
-		}
 		VALLEY_CB(skb)->consumed += chunk;
 		if (VALLEY_CB(skb)->consumed == skb->len) {
 			skb_unlink(skb, &sk->sk_receive_queue);
@@ -433,7 +481,7 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 	mutex_unlock(&vsk->iolock);
 
-	if (copied && !(flags & MSG_PEEK)) {
+	if (copied && !peek) {
 		valley_count_sock(sk, VALLEY_STAT_MSGS_IN, 1);
 		valley_count_sock(sk, VALLEY_STAT_BYTES_IN, copied);
 	}
@@ -493,9 +541,11 @@ static int valley_stream_shutdown(struct socket *sock, int how)
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | mode);
 	peer = valley_sk(sk)->peer;
 	if (peer)
-		sock_hold(peer);
+		sock_hold(peer);	/* while we shut it down */
 	release_sock(sk);
 	sk->sk_state_change(sk);
+	/* Connectors waiting for a listener's backlog give up. */
+	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
 
 	if (peer) {
 		peer_mode = (mode & RCV_SHUTDOWN ? SEND_SHUTDOWN : 0) |

@@ -57,7 +57,8 @@ struct valley_stats {
  * @base: the sums at the last reset; readers report sum minus base
  * @port_lock: protects @ports and @sockets
  * @ports: AF_VALLEY sockets by bound port
- * @sockets: every AF_VALLEY socket of the namespace, for sock_diag
+ * @sockets: every AF_VALLEY socket of the namespace, newest first
+ * @next_id: the last socket id given out, under port_lock
  */
 struct valley_net {
 	struct valley_pcpu_stats __percpu *stats;
@@ -66,6 +67,7 @@ struct valley_net {
 	spinlock_t		port_lock;	/* protects ports and sockets */
 	struct hlist_head	ports[1 << VALLEY_PORT_HASH_BITS];
 	struct hlist_head	sockets;
+	u64			next_id;
 };
 
 extern unsigned int valley_family;
