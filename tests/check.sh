@@ -137,7 +137,7 @@ for kver in "${kernels[@]}"; do
 	fi
 	tests/vm/run.sh --kver "$kver" --kernel "${images[$kver]}" --ko "$ko" \
 		--ksft "$ksft" --mem "${mems[$kver]}" --out "$build/vm/$kver" \
-		--timeout 1200
+		--timeout 2400
 	rc=$?
 	tap=$build/vm/$kver/results/tap.txt
 	[ -f "$tap" ] && cat "$tap"

@@ -310,7 +310,7 @@ TEST_F(ns, bad_requests_refused)
 }
 
 /* Thousands of sockets: the dump resumes across messages, none lost. */
-TEST_F(ns, dump_resumes_across_messages)
+TEST_F_TIMEOUT(ns, dump_resumes_across_messages, 600)
 {
 	struct rlimit rl = { 4200, 4200 };
 	static int fds[4000];

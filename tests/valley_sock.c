@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -311,6 +312,93 @@ TEST(peek_dontwait_waitall)
 	EXPECT_STREQ("efgh", buf);
 	close(c);
 	close(s);
+}
+
+struct late_send {
+	int fd;
+	const char *data;
+};
+
+static void *send_later(void *arg)
+{
+	struct late_send *l = arg;
+
+	usleep(100000);
+	send(l->fd, l->data, strlen(l->data), 0);
+	return NULL;
+}
+
+/* A waiting MSG_PEEK|MSG_WAITALL sees data that arrives later, reads none. */
+TEST(peek_waits_for_more)
+{
+	struct late_send l;
+	char buf[8] = { 0 };
+	pthread_t th;
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5023, &c, &s));
+	ASSERT_EQ(2, send(c, "ab", 2, 0));
+	l = (struct late_send){ .fd = c, .data = "cd" };
+	ASSERT_EQ(0, pthread_create(&th, NULL, send_later, &l));
+	EXPECT_EQ(4, recv(s, buf, 4, MSG_PEEK | MSG_WAITALL));
+	EXPECT_STREQ("abcd", buf);
+	pthread_join(th, NULL);
+	memset(buf, 0, sizeof(buf));
+	EXPECT_EQ(4, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_STREQ("abcd", buf);
+	close(c);
+	close(s);
+}
+
+/* An empty write sends nothing on a stream, as on AF_UNIX and TCP. */
+TEST(stream_empty_write)
+{
+	struct pollfd p;
+	char buf[4];
+	int c, s;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5024, &c, &s));
+	EXPECT_EQ(0, send(c, "", 0, 0));
+	p = (struct pollfd){ .fd = s, .events = POLLIN };
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(-1, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	close(c);
+	close(s);
+}
+
+/*
+ * A seqpacket peer closing with unread data: ECONNRESET first, then what
+ * it had sent, then EOF.  AF_UNIX, run alongside, must agree.
+ */
+static int reset_sequence(int c, int s, char *log, size_t size)
+{
+	char buf[8];
+	int n, i;
+
+	if (send(c, "x", 1, 0) != 1 || send(s, "y", 1, 0) != 1)
+		return -1;
+	close(s);		/* "x" was never read */
+	for (i = 0; i < 3; i++) {
+		n = recv(c, buf, sizeof(buf), MSG_DONTWAIT);
+		snprintf(log + strlen(log), size - strlen(log), "%d/%d ", n,
+			 n < 0 ? errno : 0);
+	}
+	close(c);
+	return 0;
+}
+
+TEST(seqpacket_reset_like_unix)
+{
+	char ours[64] = "", theirs[64] = "";
+	int c, s, sv[2];
+
+	ASSERT_EQ(0, pair(SOCK_SEQPACKET, 5025, &c, &s));
+	ASSERT_EQ(0, reset_sequence(c, s, ours, sizeof(ours)));
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv));
+	ASSERT_EQ(0, reset_sequence(sv[0], sv[1], theirs, sizeof(theirs)));
+	EXPECT_STREQ(theirs, ours);
+	EXPECT_STREQ("-1/104 1/0 0/0 ", ours);
 }
 
 TEST(accept_nonblocking_and_flags)
