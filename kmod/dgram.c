@@ -138,8 +138,7 @@ static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	other->sk_data_ready(other);
 	sock_put(other);
 
-	valley_count_sock(sk, VALLEY_STAT_MSGS_OUT, 1);
-	valley_count_sock(sk, VALLEY_STAT_BYTES_OUT, len);
+	valley_count_sock_msg(sk, VALLEY_STAT_MSGS_OUT, len);
 	return len;
 
 out_put:
@@ -193,10 +192,8 @@ int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
 	}
 	if (!err) {
 		err = (flags & MSG_TRUNC) ? skb->len : copy;
-		if (!(flags & MSG_PEEK)) {
-			valley_count_sock(sk, VALLEY_STAT_MSGS_IN, 1);
-			valley_count_sock(sk, VALLEY_STAT_BYTES_IN, skb->len);
-		}
+		if (!(flags & MSG_PEEK))
+			valley_count_sock_msg(sk, VALLEY_STAT_MSGS_IN, skb->len);
 	}
 	skb_free_datagram(sk, skb);
 	/* The queue has room again: wake the senders waiting for it. */

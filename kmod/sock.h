@@ -56,6 +56,13 @@ static inline void valley_count_sock(struct sock *sk, enum valley_stat stat,
 	valley_count(valley_pernet(sock_net(sk)), stat, n);
 }
 
+/* Count a message of N bytes, in (MSGS_IN) or out (MSGS_OUT). */
+static inline void valley_count_sock_msg(struct sock *sk, enum valley_stat msgs,
+					 u64 n)
+{
+	valley_count_msg(valley_pernet(sock_net(sk)), msgs, n);
+}
+
 /* What travels with each skb. */
 struct valley_skb_cb {
 	u16	port;		/* the sender's port */

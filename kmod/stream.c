@@ -347,10 +347,8 @@ static int valley_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 	} while (sent < len);
 
 out:
-	if (sent) {
-		valley_count_sock(sk, VALLEY_STAT_MSGS_OUT, 1);
-		valley_count_sock(sk, VALLEY_STAT_BYTES_OUT, sent);
-	}
+	if (sent)
+		valley_count_sock_msg(sk, VALLEY_STAT_MSGS_OUT, sent);
 	return sent ? sent : err;
 pipe:
 	if (!sent && err == -EPIPE && !(msg->msg_flags & MSG_NOSIGNAL))
@@ -481,10 +479,8 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 	}
 	mutex_unlock(&vsk->iolock);
 
-	if (copied && !peek) {
-		valley_count_sock(sk, VALLEY_STAT_MSGS_IN, 1);
-		valley_count_sock(sk, VALLEY_STAT_BYTES_IN, copied);
-	}
+	if (copied && !peek)
+		valley_count_sock_msg(sk, VALLEY_STAT_MSGS_IN, copied);
 	return copied ? copied : err;
 }
 

@@ -25,9 +25,9 @@ enum valley_stat {
 	VALLEY_STAT_CONNECTIONS,	/* connections established */
 	VALLEY_STAT_REFUSED,		/* connects and sends nobody took */
 	VALLEY_STAT_MSGS_OUT,		/* sendmsg calls that sent data */
-	VALLEY_STAT_BYTES_OUT,
+	VALLEY_STAT_BYTES_OUT,		/* (follows MSGS_OUT) */
 	VALLEY_STAT_MSGS_IN,		/* recvmsg calls that returned data */
-	VALLEY_STAT_BYTES_IN,
+	VALLEY_STAT_BYTES_IN,		/* (follows MSGS_IN) */
 	VALLEY_STAT_NUM
 };
 
@@ -91,6 +91,20 @@ static inline void valley_count(struct valley_net *vn, enum valley_stat stat,
 
 /* The sockets open of TYPE: opened minus closed, whatever the resets. */
 u64 valley_sockets_open(struct valley_net *vn, int type);
+
+/* Count a message of N bytes on MSGS and BYTES: one update section. */
+static inline void valley_count_msg(struct valley_net *vn,
+				    enum valley_stat msgs, u64 n)
+{
+	struct valley_pcpu_stats *s = get_cpu_ptr(vn->stats);
+	unsigned long flags;
+
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_inc(&s->v[msgs]);
+	u64_stats_add(&s->v[msgs + 1], n);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(vn->stats);
+}
 
 int valley_genl_init(void);
 void valley_genl_exit(void);
