@@ -6,6 +6,7 @@
 #   make KVER=...     the module for another installed kernel (or KDIR=...)
 #   make check        everything, in QEMU guests of every test kernel
 #   make demo         a guest with the module loaded and vstat running
+#   make bench        AF_VALLEY beside AF_UNIX and TCP, in one guest
 #   make checkpatch   checkpatch.pl --strict on the kernel code and tests
 
 KVER ?= $(shell uname -r)
@@ -30,6 +31,9 @@ userspace:
 bpf:
 	$(MAKE) -C bpf
 
+bench:
+	tests/bench.sh
+
 check:
 	tests/check.sh
 
@@ -49,4 +53,4 @@ clean:
 	$(MAKE) -C bpf clean
 	rm -rf build
 
-.PHONY: all module userspace bpf check demo deps checkpatch clean
+.PHONY: all module userspace bpf bench check demo deps checkpatch clean

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: AF_VALLEY beside AF_UNIX and TCP/UDP, in one 6.12 guest run
+# (see tests/bench/vbench.c).  Not a test: it prints figures and ratios.
+set -euo pipefail
+
+src=$(readlink -f "$(dirname "$0")/..")
+cd "$src"
+
+bash tests/deps.sh
+kver=$(tests/kernels.sh | grep '^6\.12' | tail -n 1)
+dir=build/$kver
+
+rm -rf "$dir/src"
+mkdir -p "$dir/src" build/bench
+cp -a Kbuild VERSION kmod "$dir/src/"
+make -s -C "/lib/modules/$kver/build" M="$src/$dir/src" modules >"$dir/build.log" 2>&1 ||
+	{ cat "$dir/build.log" >&2; exit 1; }
+${CC:-cc} -O2 -Wall -Wextra -Werror -I kmod/uapi -o build/bench/vbench tests/bench/vbench.c
+
+echo "bench: one $kver guest under QEMU (TCG), 2 vCPUs; a few minutes"
+tests/vm/run.sh --kver "$kver" --ko "$dir/src/kmod/valley.ko" \
+	--out build/vm/bench --mode bench --mem 2048 --timeout 1800
+cat build/vm/bench/results/bench.txt
