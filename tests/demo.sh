@@ -33,6 +33,6 @@ if [ "$mode" = demo ]; then
 	# without the terminal escapes of the firmware.
 	sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r$//' \
 		-e 's/^.*== valley is loaded/== valley is loaded/' build/vm/demo/console.log |
-		sed -n -e '/reboot: Power down/d' -e '/^== valley is loaded/,$p'
+		sed -n -e '/reboot: /d' -e '/^== valley is loaded/,$p'
 fi
 exit "$status"

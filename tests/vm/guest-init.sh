@@ -9,6 +9,7 @@
 #   demo   a short scripted tour of vstat
 #   shell  an interactive shell on the console (the demo with a terminal)
 #   canary load the module and nothing else (the debug lane's self-test)
+#   bench  run the benchmarks (build/bench/vbench), output in bench.txt
 # On a kernel with kmemleak, a scan after the run leaves its report in the
 # results share as kmemleak.txt.
 # The kernel command line passes VALLEY_* to this script as environment.
@@ -89,8 +90,20 @@ run_demo() {
 	echo "== valley is loaded in a $(uname -r) guest"
 	echo "\$ vstat info"
 	vstat info
-	echo "\$ vstat info --json"
-	vstat info --json
+	echo "\$ sleep 2 | vcat -l 5000 &    # a listener on AF_VALLEY port 5000"
+	sleep 2 | vcat -l 5000 >/run/valley/demo.out &
+	sleep 0.5
+	echo "\$ (echo hello, valley; sleep 1) | vcat 5000 &"
+	(echo "hello, valley"; sleep 1) | vcat 5000 &
+	sleep 0.5
+	echo "\$ vstat sockets"
+	vstat sockets
+	wait
+	echo "\$ vstat stats"
+	vstat stats
+	echo "\$ vstat stats --json"
+	vstat stats --json
+	echo "the listener received: $(cat /run/valley/demo.out)"
 }
 
 run_shell() {
@@ -106,6 +119,10 @@ setup
 case "$VALLEY_MODE" in
 tests) run_tests; kmemleak_scan ;;
 canary) load_module; echo "$?" >"$results/status"; kmemleak_scan ;;
+bench)
+	load_module && "$VALLEY_SRC/build/bench/vbench" >"$results/bench.txt" 2>&1
+	echo "$?" >"$results/status"
+	;;
 demo) run_demo; echo "$?" >"$results/status" ;;
 shell) run_shell </dev/console >/dev/console 2>&1; echo 0 >"$results/status" ;;
 *) echo "guest: unknown VALLEY_MODE '$VALLEY_MODE'" >&2 ;;
