@@ -79,7 +79,9 @@ static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
 	return 0;
 }
 
-static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
+/* Answer INFO's request with a message that FILL writes. */
+static int valley_reply(struct genl_info *info,
+			int (*fill)(struct sk_buff *msg, struct genl_info *info))
 {
 	struct sk_buff *msg;
 	int err;
@@ -88,12 +90,17 @@ static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 
-	err = valley_fill_info(msg, info);
+	err = fill(msg, info);
 	if (err) {
 		nlmsg_free(msg);
 		return err;
 	}
 	return genlmsg_reply(msg, info);
+}
+
+static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	return valley_reply(info, valley_fill_info);
 }
 
 /* Attribute and counter of each socket statistic, in uapi order. */
@@ -139,18 +146,7 @@ cancel:
 
 static int valley_get_sock_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	struct sk_buff *msg;
-	int err;
-
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
-	if (!msg)
-		return -ENOMEM;
-	err = valley_fill_sock_stats(msg, info);
-	if (err) {
-		nlmsg_free(msg);
-		return err;
-	}
-	return genlmsg_reply(msg, info);
+	return valley_reply(info, valley_fill_sock_stats);
 }
 
 static int valley_reset(struct sk_buff *skb, struct genl_info *info)

@@ -12,11 +12,8 @@ bash tests/deps.sh
 kver=$(tests/kernels.sh | grep '^6\.12' | tail -n 1)
 dir=build/$kver
 
-rm -rf "$dir/src"
-mkdir -p "$dir/src" build/bench
-cp -a Kbuild VERSION kmod "$dir/src/"
-make -s -C "/lib/modules/$kver/build" M="$src/$dir/src" modules >"$dir/build.log" 2>&1 ||
-	{ cat "$dir/build.log" >&2; exit 1; }
+tests/build-module.sh "/lib/modules/$kver/build" "$dir"
+mkdir -p build/bench
 ${CC:-cc} -O2 -Wall -Wextra -Werror -I kmod/uapi -o build/bench/vbench tests/bench/vbench.c
 
 echo "bench: one $kver guest under QEMU (TCG), 2 vCPUs; a few minutes"

@@ -37,17 +37,10 @@ record() {
 # build_module KVER KDIR: valley.ko for KVER in build/KVER, W=1 and sparse
 # on every file; any warning fails.
 build_module() {
-	local kver=$1 kdir=$2 dir=$build/$1 log
+	local kver=$1 kdir=$2 dir=$build/$1
 
-	rm -rf "$dir/src"
-	mkdir -p "$dir/src"
-	cp -a Kbuild VERSION kmod "$dir/src/"
-	log=$dir/build.log
-	if ! make -C "$kdir" M="$dir/src" W=1 C=2 modules >"$log" 2>&1; then
-		cat "$log" >&2
-		return 1
-	fi
-	if grep -E 'warning:|error:' "$log" >&2; then
+	tests/build-module.sh "$kdir" "$dir" W=1 C=2 || return 1
+	if grep -E 'warning:|error:' "$dir/build.log" >&2; then
 		return 1
 	fi
 	echo "$kver: valley.ko built, W=1 and sparse clean"

@@ -15,11 +15,7 @@ kver=$(tests/kernels.sh | grep '^6\.12' | tail -n 1)
 dir=build/$kver
 
 echo "demo: building valley.ko for $kver and the tools"
-rm -rf "$dir/src"
-mkdir -p "$dir/src"
-cp -a Kbuild VERSION kmod "$dir/src/"
-make -s -C "/lib/modules/$kver/build" M="$src/$dir/src" modules >"$dir/build.log" 2>&1 ||
-	{ cat "$dir/build.log" >&2; exit 1; }
+tests/build-module.sh "/lib/modules/$kver/build" "$dir"
 make -s -C userspace
 
 mode=demo

@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "valley_nl.h"
+#include "valley_test.h"
 
 #define MAX_ROWS 5000
 
@@ -34,19 +35,6 @@ struct rows {
 	int n;
 	int messages;		/* netlink reads the dump took */
 };
-
-static int vl_family(void)
-{
-	int fam = 0;
-	FILE *f = fopen("/sys/module/valley/parameters/family", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &fam) != 1)
-			fam = 0;
-		fclose(f);
-	}
-	return fam ? fam : AF_VALLEY;
-}
 
 static int diag_attr_cb(const struct nlattr *attr, void *data)
 {
@@ -124,23 +112,16 @@ static int diag(struct rows *rows, const struct valley_diag_req *req,
 static int dump_all(struct rows *rows)
 {
 	struct valley_diag_req req = {
-		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+		.sdiag_family = vt_family(), .vdiag_states = ~0U,
 	};
 
 	return diag(rows, &req, sizeof(req));
 }
 
-static struct sockaddr_vl addr(unsigned short port)
-{
-	struct sockaddr_vl a = { .svl_family = vl_family(), .svl_port = port };
-
-	return a;
-}
-
 static int bound(int type, unsigned short port)
 {
-	struct sockaddr_vl a = addr(port);
-	int fd = socket(vl_family(), type, 0);
+	struct sockaddr_vl a = vt_addr(port);
+	int fd = socket(vt_family(), type, 0);
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
 		return -1;
@@ -149,7 +130,7 @@ static int bound(int type, unsigned short port)
 
 static int connect_to(int fd, unsigned short port)
 {
-	struct sockaddr_vl a = addr(port);
+	struct sockaddr_vl a = vt_addr(port);
 
 	return connect(fd, (struct sockaddr *)&a, sizeof(a));
 }
@@ -193,9 +174,9 @@ TEST_F(ns, empty_namespace_dumps_nothing)
 /* Every socket the test made, with its type, state, ports and queues. */
 TEST_F(ns, dump_matches_what_was_created)
 {
-	int l = bound(SOCK_STREAM, 5100), c = socket(vl_family(), SOCK_STREAM, 0);
-	int waiting = socket(vl_family(), SOCK_STREAM, 0);
-	int d = bound(SOCK_DGRAM, 5101), q = socket(vl_family(), SOCK_SEQPACKET, 0);
+	int l = bound(SOCK_STREAM, 5100), c = socket(vt_family(), SOCK_STREAM, 0);
+	int waiting = socket(vt_family(), SOCK_STREAM, 0);
+	int d = bound(SOCK_DGRAM, 5101), q = socket(vt_family(), SOCK_SEQPACKET, 0);
 	struct rows *rows = &self->rows;
 	int s, cport, i, embryos = 0;
 	struct row *r;
@@ -266,7 +247,7 @@ TEST_F(ns, dump_matches_what_was_created)
 TEST_F(ns, state_filter)
 {
 	struct valley_diag_req req = {
-		.sdiag_family = vl_family(), .vdiag_states = 1U << TCP_LISTEN,
+		.sdiag_family = vt_family(), .vdiag_states = 1U << TCP_LISTEN,
 	};
 	int l = bound(SOCK_STREAM, 5102), d = bound(SOCK_DGRAM, 5103);
 
@@ -282,7 +263,7 @@ TEST_F(ns, get_one_by_inode)
 {
 	int d = bound(SOCK_DGRAM, 5104);
 	struct valley_diag_req req = {
-		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+		.sdiag_family = vt_family(), .vdiag_states = ~0U,
 		.vdiag_ino = ino(d),
 	};
 
@@ -297,7 +278,7 @@ TEST_F(ns, get_one_by_inode)
 TEST_F(ns, bad_requests_refused)
 {
 	struct valley_diag_req req = {
-		.sdiag_family = vl_family(), .vdiag_states = ~0U,
+		.sdiag_family = vt_family(), .vdiag_states = ~0U,
 		.sdiag_protocol = 1,
 	};
 
@@ -346,10 +327,10 @@ static long long stat_of(struct vt_nl *t, int attr)
 TEST_F(ns, counters_exact)
 {
 	struct vt_nl t;
-	int l = bound(SOCK_STREAM, 5105), c = socket(vl_family(), SOCK_STREAM, 0);
-	int nobody = socket(vl_family(), SOCK_STREAM, 0);
-	int d1 = bound(SOCK_DGRAM, 5106), d2 = socket(vl_family(), SOCK_DGRAM, 0);
-	struct sockaddr_vl to = addr(5106);
+	int l = bound(SOCK_STREAM, 5105), c = socket(vt_family(), SOCK_STREAM, 0);
+	int nobody = socket(vt_family(), SOCK_STREAM, 0);
+	int d1 = bound(SOCK_DGRAM, 5106), d2 = socket(vt_family(), SOCK_DGRAM, 0);
+	struct sockaddr_vl to = vt_addr(5106);
 	char buf[64];
 	int s;
 

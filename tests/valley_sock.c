@@ -23,50 +23,23 @@
 #include <grp.h>
 
 #include "kselftest_harness.h"
-#include "valley.h"
-
-static int vl_family(void)
-{
-	static int fam;
-	FILE *f;
-
-	if (fam)
-		return fam;
-	fam = AF_VALLEY;
-	f = fopen("/sys/module/valley/parameters/family", "r");
-	if (f) {
-		if (fscanf(f, "%d", &fam) != 1)
-			fam = AF_VALLEY;
-		fclose(f);
-	}
-	return fam;
-}
-
-static struct sockaddr_vl addr(unsigned short port)
-{
-	struct sockaddr_vl a;
-
-	memset(&a, 0, sizeof(a));
-	a.svl_family = vl_family();
-	a.svl_port = port;
-	return a;
-}
+#include "valley_test.h"
 
 static int vsock(int type)
 {
-	return socket(vl_family(), type, 0);
+	return socket(vt_family(), type, 0);
 }
 
 static int bind_port(int fd, unsigned short port)
 {
-	struct sockaddr_vl a = addr(port);
+	struct sockaddr_vl a = vt_addr(port);
 
 	return bind(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
 }
 
 static int connect_port(int fd, unsigned short port)
 {
-	struct sockaddr_vl a = addr(port);
+	struct sockaddr_vl a = vt_addr(port);
 
 	return connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
 }
@@ -134,7 +107,7 @@ TEST(names)
 	EXPECT_EQ(5001, local_port(s));
 	ASSERT_EQ(0, getpeername(c, (struct sockaddr *)&a, &len));
 	EXPECT_EQ(sizeof(a), len);
-	EXPECT_EQ(vl_family(), a.svl_family);
+	EXPECT_EQ(vt_family(), a.svl_family);
 	EXPECT_EQ(5001, a.svl_port);
 	len = sizeof(a);
 	ASSERT_EQ(0, getpeername(s, (struct sockaddr *)&a, &len));
@@ -221,7 +194,7 @@ TEST(privileged_ports_need_cap)
 
 TEST(bad_addresses)
 {
-	struct sockaddr_vl a = addr(5004);
+	struct sockaddr_vl a = vt_addr(5004);
 	int fd = vsock(SOCK_STREAM);
 
 	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a) - 1));
@@ -231,7 +204,7 @@ TEST(bad_addresses)
 	a.svl_family = AF_INET;
 	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 	EXPECT_EQ(EAFNOSUPPORT, errno);
-	a = addr(5004);
+	a = vt_addr(5004);
 	a.svl_zero[3] = 1;
 	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 	EXPECT_EQ(EINVAL, errno);
@@ -240,9 +213,9 @@ TEST(bad_addresses)
 
 TEST(unsupported_types_and_protocols)
 {
-	EXPECT_EQ(-1, socket(vl_family(), SOCK_RAW, 0));
+	EXPECT_EQ(-1, socket(vt_family(), SOCK_RAW, 0));
 	EXPECT_EQ(ESOCKTNOSUPPORT, errno);
-	EXPECT_EQ(-1, socket(vl_family(), SOCK_STREAM, 6));
+	EXPECT_EQ(-1, socket(vt_family(), SOCK_STREAM, 6));
 	EXPECT_EQ(EPROTONOSUPPORT, errno);
 }
 
@@ -467,7 +440,7 @@ TEST(seqpacket_boundaries_and_trunc)
 TEST(dgram_sendto_recvfrom)
 {
 	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
-	struct sockaddr_vl to = addr(5011), from;
+	struct sockaddr_vl to = vt_addr(5011), from;
 	socklen_t len = sizeof(from);
 	char buf[16] = { 0 };
 
@@ -501,7 +474,7 @@ TEST(dgram_connect_default_peer)
 TEST(dgram_refused_and_emsgsize)
 {
 	static char big[VALLEY_MSG_MAX + 1];
-	struct sockaddr_vl to = addr(5013);
+	struct sockaddr_vl to = vt_addr(5013);
 	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
 
 	EXPECT_EQ(-1, sendto(a, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)));
@@ -520,7 +493,7 @@ TEST(dgram_refused_and_emsgsize)
 TEST(dgram_backpressure)
 {
 	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
-	struct sockaddr_vl to = addr(5014);
+	struct sockaddr_vl to = vt_addr(5014);
 	char buf[1024] = { 0 };
 	int i, sent = 0, rcvbuf = 16384;
 

@@ -21,36 +21,24 @@
 
 #include "kselftest_harness.h"
 #include "valley_nl.h"
+#include "valley_test.h"
 
 #define STRESS_PORT	7000
 #define CLIENTS		4
 #define CONNS_PER_CLIENT 500
 #define MAX_PAYLOAD	(64 * 1024)
 
-static int vl_family(void)
-{
-	int fam = 0;
-	FILE *f = fopen("/sys/module/valley/parameters/family", "r");
-
-	if (f) {
-		if (fscanf(f, "%d", &fam) != 1)
-			fam = 0;
-		fclose(f);
-	}
-	return fam ? fam : AF_VALLEY;
-}
-
 static int connect_to(int fd, unsigned short port)
 {
-	struct sockaddr_vl a = { .svl_family = vl_family(), .svl_port = port };
+	struct sockaddr_vl a = vt_addr(port);
 
 	return connect(fd, (struct sockaddr *)&a, sizeof(a)) ? -errno : 0;
 }
 
 static int listen_on(unsigned short port, int backlog)
 {
-	struct sockaddr_vl a = { .svl_family = vl_family(), .svl_port = port };
-	int fd = socket(vl_family(), SOCK_STREAM, 0);
+	struct sockaddr_vl a = vt_addr(port);
+	int fd = socket(vt_family(), SOCK_STREAM, 0);
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
 	    listen(fd, backlog))
@@ -129,7 +117,7 @@ static void *client(void *arg)
 	for (i = 0; i < CONNS_PER_CLIENT; i++) {
 		size_t len = 1 + rand_r(&seed) % MAX_PAYLOAD, j;
 		unsigned int a = 1, b = 0, want, got = 0;
-		int fd = socket(vl_family(), SOCK_STREAM, 0);
+		int fd = socket(vt_family(), SOCK_STREAM, 0);
 
 		for (j = 0; j < len; j++)
 			buf[j] = rand_r(&seed);
@@ -184,7 +172,7 @@ static int run_stress(struct stress *st, int (*poke)(void), int *pokes)
 	/* Wake the servers blocked in accept(). */
 	shutdown(st->listener, SHUT_RDWR);
 	for (i = 0; i < CLIENTS; i++) {
-		int fd = socket(vl_family(), SOCK_STREAM, 0);
+		int fd = socket(vt_family(), SOCK_STREAM, 0);
 
 		connect_to(fd, STRESS_PORT);
 		close(fd);
@@ -245,7 +233,7 @@ TEST_F_TIMEOUT(ns, ten_thousand_pairs, 900)
 	l = listen_on(7001, 128);
 	ASSERT_LE(0, l);
 	for (i = 0; i < PAIRS; i++) {
-		c[i] = socket(vl_family(), SOCK_STREAM, 0);
+		c[i] = socket(vt_family(), SOCK_STREAM, 0);
 		ASSERT_LE(0, c[i]);
 		ASSERT_EQ(0, connect_to(c[i], 7001));
 		s[i] = accept(l, NULL, NULL);
