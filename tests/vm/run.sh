@@ -78,9 +78,19 @@ start=$(date +%s)
 if [ "$mode" = shell ]; then
 	"${qemu[@]}"
 else
-	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null >"$console" 2>&1
-	rc=$?
-	[ "$rc" = 124 ] && echo "run.sh: guest timed out after ${timeout}s" >&2
+	# A kernel that dies while booting, before the guest init and so
+	# before valley.ko, is QEMU's or the kernel's trouble (TCG's
+	# cross-CPU code patching is known to trip now and then): boot once
+	# more, and say so.  Anything after that counts.
+	for try in 1 2; do
+		timeout -k 10 "$timeout" "${qemu[@]}" </dev/null >"$console" 2>&1
+		rc=$?
+		[ "$rc" = 124 ] && echo "run.sh: guest timed out after ${timeout}s" >&2
+		[ -f "$results/started" ] || [ "$try" = 2 ] && break
+		echo "run.sh: $kver: the kernel died while booting, before valley was loaded; booting again. Its console:" >&2
+		tail -n 40 "$console" >&2
+		rm -rf "${results:?}"/*
+	done
 fi
 echo "$(($(date +%s) - start))" >"$out/seconds"
 
