@@ -76,7 +76,7 @@ FIXTURE_TEARDOWN(mod)
 		load("");
 }
 
-TEST_F(mod, load_unload_20_times)
+TEST_F_TIMEOUT(mod, load_unload_20_times, 300)
 {
 	struct vt_nl t;
 	int i;
