@@ -302,6 +302,10 @@ struct sock *valley_sk_alloc(struct net *net, struct socket *sock, int type,
 	INIT_HLIST_NODE(&vsk->bind_node);
 	mutex_init(&vsk->iolock);
 	init_waitqueue_head(&vsk->peer_wait);
+	skb_queue_head_init(&vsk->pending);
+	spin_lock_init(&vsk->wake_lock);
+	init_waitqueue_func_entry(&vsk->peer_wake, valley_dgram_peer_wake);
+	INIT_LIST_HEAD(&vsk->peer_wake.entry);	/* on no queue yet */
 
 	spin_lock(&vn->port_lock);
 	vsk->id = ++vn->next_id;

@@ -6,6 +6,11 @@
  * A queued datagram is charged to the receiver (sk_rmem_alloc): a sender
  * waits, or gets EAGAIN, while the receiver's queue is at sk_rcvbuf, and
  * is woken through the receiver's peer_wait as it reads.
+ *
+ * poll() of a connected socket also asks the receiver's queue: while it is
+ * full, the socket's peer_wake entry waits on the receiver's peer_wait and
+ * relays the wake-up to the socket's own pollers, as AF_UNIX does (a
+ * poller never sleeps on another socket's queue, which may go away).
  */
 
 #include <linux/net.h>
@@ -20,6 +25,98 @@ static bool valley_dgram_room(struct sock *other)
 	       sock_flag(other, SOCK_DEAD);
 }
 
+/* Room in the receiver's queue: wake our pollers.  Under its peer_wait lock. */
+int valley_dgram_peer_wake(wait_queue_entry_t *q, unsigned int mode,
+			   int flags, void *key)
+{
+	struct valley_sock *vsk = container_of(q, struct valley_sock,
+					       peer_wake);
+
+	list_del_init(&q->entry);
+	/* Released sockets take the entry off first: sk_wq is still there. */
+	wake_up_interruptible_poll(sk_sleep(&vsk->sk),
+				   EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	return 0;
+}
+
+/* Take VSK's relay off OTHER's peer_wait.  Caller holds wake_lock. */
+static void __valley_dgram_unhook(struct valley_sock *vsk, struct sock *other)
+{
+	wait_queue_head_t *wq = &valley_sk(other)->peer_wait;
+	unsigned long flags;
+
+	spin_lock_irqsave(&wq->lock, flags);
+	list_del_init(&vsk->peer_wake.entry);
+	spin_unlock_irqrestore(&wq->lock, flags);
+}
+
+/* Stop listening for room in another socket's queue. */
+static void valley_dgram_unwake(struct sock *sk)
+{
+	struct valley_sock *vsk = valley_sk(sk);
+	struct sock *other;
+
+	spin_lock(&vsk->wake_lock);
+	other = vsk->wake_peer;
+	vsk->wake_peer = NULL;
+	if (other)
+		__valley_dgram_unhook(vsk, other);
+	spin_unlock(&vsk->wake_lock);
+	if (other)
+		sock_put(other);	/* vsk->wake_peer's */
+}
+
+/* Whether OTHER's queue is full; if so, SK hears when it has room. */
+static bool valley_dgram_peer_full(struct sock *sk, struct sock *other)
+{
+	struct valley_sock *vsk = valley_sk(sk);
+	wait_queue_head_t *wq = &valley_sk(other)->peer_wait;
+	struct sock *old = NULL;
+	unsigned long flags;
+	bool full;
+
+	spin_lock(&vsk->wake_lock);
+	if (vsk->wake_peer != other) {
+		old = vsk->wake_peer;
+		if (old)
+			__valley_dgram_unhook(vsk, old);
+		sock_hold(other);	/* vsk->wake_peer's */
+		vsk->wake_peer = other;
+	}
+	spin_lock_irqsave(&wq->lock, flags);
+	if (list_empty(&vsk->peer_wake.entry))
+		__add_wait_queue(wq, &vsk->peer_wake);
+	full = !valley_dgram_room(other);
+	if (!full)
+		list_del_init(&vsk->peer_wake.entry);
+	spin_unlock_irqrestore(&wq->lock, flags);
+	spin_unlock(&vsk->wake_lock);
+	if (old)
+		sock_put(old);	/* the former vsk->wake_peer's */
+	return full;
+}
+
+static __poll_t valley_dgram_poll(struct file *file, struct socket *sock,
+				  poll_table *wait)
+{
+	struct sock *sk = sock->sk;
+	__poll_t mask = datagram_poll(file, sock, wait);
+	struct sock *other;
+	u16 port;
+
+	port = READ_ONCE(valley_sk(sk)->dgram_peer);
+	if (!port || !(mask & EPOLLOUT))
+		return mask;
+	/* Nobody there: a send would fail at once, so it is writable. */
+	other = valley_lookup(sock_net(sk), port, SOCK_DGRAM);
+	if (!other)
+		return mask;
+	if (valley_dgram_peer_full(sk, other))
+		mask &= ~(EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND);
+	sock_put(other);
+	return mask;
+}
+
 static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 				int len, int flags)
 {
@@ -30,6 +127,7 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 
 	if (len >= (int)sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC) {
 		WRITE_ONCE(valley_sk(sk)->dgram_peer, 0);
+		valley_dgram_unwake(sk);
 		return 0;
 	}
 	err = valley_addr_port(addr, len, &port);
@@ -48,6 +146,7 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 	if (!err)
 		WRITE_ONCE(valley_sk(sk)->dgram_peer, port);
 	release_sock(sk);
+	valley_dgram_unwake(sk);
 	return err;
 }
 
@@ -224,8 +323,10 @@ static int valley_dgram_shutdown(struct socket *sock, int how)
 
 static int valley_dgram_release(struct socket *sock)
 {
-	if (sock->sk)
+	if (sock->sk) {
+		valley_dgram_unwake(sock->sk);
 		valley_release_common(sock);
+	}
 	return 0;
 }
 
@@ -238,7 +339,7 @@ const struct proto_ops valley_dgram_ops = {
 	.socketpair	= sock_no_socketpair,
 	.accept		= sock_no_accept,
 	.getname	= valley_getname,
-	.poll		= datagram_poll,
+	.poll		= valley_dgram_poll,
 	.ioctl		= sock_no_ioctl,
 	.listen		= sock_no_listen,
 	.shutdown	= valley_dgram_shutdown,

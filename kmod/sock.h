@@ -9,6 +9,10 @@
  *   sk->sk_receive_queue.lock   queued skbs (taken inside the above)
  * Connecting takes the listener's socket lock only, never two socket locks
  * at once.  A peer pointer holds a reference on the peer.
+ *
+ * A non-blocking connect to a full backlog waits on the listener's pending
+ * queue: whoever dequeues its skb there (accept making room, the listener
+ * closing, or the connector closing) finishes or ends the connection.
  */
 #ifndef _VALLEY_SOCK_H
 #define _VALLEY_SOCK_H
@@ -31,6 +35,15 @@
  * @iolock: serializes receivers so that byte streams stay in order
  * @peer_wait: connectors waiting for backlog room, datagram senders for
  *	receive room
+ * @pending: listener: embryos of non-blocking connectors waiting for room
+ *	in the backlog, under the listener's socket lock
+ * @connecting: connector: the listener whose pending queue holds it, with a
+ *	reference; set by connect(), cleared under the connector's socket lock
+ * @wake_lock: guards @wake_peer
+ * @wake_peer: connected datagram socket: the receiver whose peer_wait
+ *	@peer_wake waits on, with a reference
+ * @peer_wake: relays room in @wake_peer's queue to this socket's pollers;
+ *	on a queue only under that queue's lock
  */
 struct valley_sock {
 	struct sock		sk;
@@ -42,6 +55,11 @@ struct valley_sock {
 	struct sock		*peer;
 	struct mutex		iolock;		/* one receiver at a time */
 	wait_queue_head_t	peer_wait;
+	struct sk_buff_head	pending;
+	struct sock		*connecting;
+	spinlock_t		wake_lock;	/* guards wake_peer */
+	struct sock		*wake_peer;
+	wait_queue_entry_t	peer_wake;
 };
 
 static inline struct valley_sock *valley_sk(const struct sock *sk)
@@ -65,8 +83,9 @@ static inline void valley_count_sock_msg(struct sock *sk, enum valley_stat msgs,
 
 /* What travels with each skb. */
 struct valley_skb_cb {
-	u16	port;		/* the sender's port */
-	u32	consumed;	/* stream: bytes already read */
+	u16		port;		/* the sender's port */
+	u32		consumed;	/* stream: bytes already read */
+	struct sock	*connector;	/* pending embryo: who connects, held */
 };
 
 #define VALLEY_CB(skb)	((struct valley_skb_cb *)&((skb)->cb[0]))
@@ -91,6 +110,8 @@ void valley_sk_unlink(struct sock *sk);
 long valley_wait_timeo(struct sock *sk, wait_queue_head_t *wq, long timeo,
 		       bool (*done)(struct sock *sk, void *arg), void *arg);
 
+int valley_dgram_peer_wake(wait_queue_entry_t *q, unsigned int mode,
+			   int flags, void *key);
 int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
 			int flags, bool name);
 

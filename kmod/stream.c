@@ -39,6 +39,194 @@ static void valley_set_peercred(struct sock *sk, struct pid *pid,
 	spin_unlock(&sk->sk_peer_lock);
 }
 
+static bool valley_backlog_room(struct sock *listener, void *arg)
+{
+	return !sk_acceptq_is_full(listener) ||
+	       listener->sk_state != TCP_LISTEN ||
+	       (listener->sk_shutdown & RCV_SHUTDOWN);
+}
+
+/* Whether LISTENER (locked) takes connections. */
+static bool valley_listening(struct sock *listener)
+{
+	return listener->sk_state == TCP_LISTEN &&
+	       !sock_flag(listener, SOCK_DEAD) &&
+	       !(listener->sk_shutdown & RCV_SHUTDOWN);
+}
+
+/*
+ * Make the embryo of SKB SK's peer and queue it for accept() on LISTENER,
+ * which is locked, listening and has room in its backlog.
+ */
+static void valley_establish(struct sock *sk, struct sock *listener,
+			     struct sk_buff *skb)
+{
+	struct sock *newsk = skb->sk;
+
+	valley_sk(newsk)->port = valley_sk(listener)->port;
+	newsk->sk_uid = listener->sk_uid;
+	newsk->sk_state = TCP_ESTABLISHED;
+	sock_hold(sk);	/* newsk->peer, dropped when newsk closes */
+	valley_sk(newsk)->peer = sk;
+
+	/* The listener's are stable: set at listen(), under its lock. */
+	valley_set_peercred(sk, listener->sk_peer_pid, listener->sk_peer_cred);
+	sock_hold(newsk);	/* sk->peer, dropped when sk closes */
+	WRITE_ONCE(valley_sk(sk)->peer, newsk);
+
+	skb_queue_tail(&listener->sk_receive_queue, skb);
+	sk_acceptq_added(listener);
+}
+
+/*
+ * SK's pending connect is over: established, or refused with ERR.  Drops
+ * the pending queue's reference on SK.
+ */
+static void valley_pending_end(struct sock *sk, int err)
+{
+	struct sock *listener;
+
+	lock_sock(sk);
+	listener = valley_sk(sk)->connecting;
+	valley_sk(sk)->connecting = NULL;
+	/* Unless SK is closing already: then its close sees the peer. */
+	if (sk->sk_state == TCP_SYN_SENT) {
+		if (err) {
+			sk->sk_err = err;
+			sk->sk_state = TCP_CLOSE;
+		} else {
+			/* The peer pointer is visible before the state. */
+			smp_store_release(&sk->sk_state, TCP_ESTABLISHED);
+			if (sk->sk_socket)
+				sk->sk_socket->state = SS_CONNECTED;
+		}
+	}
+	release_sock(sk);
+	sk->sk_state_change(sk);
+	if (err)
+		sk_error_report(sk);
+	valley_count_sock(sk, err ? VALLEY_STAT_REFUSED :
+				    VALLEY_STAT_CONNECTIONS, 1);
+	if (listener)
+		sock_put(listener);
+	sock_put(sk);
+}
+
+/* Admit pending connectors while LISTENER has room in its backlog. */
+static void valley_pending_admit(struct sock *listener)
+{
+	struct sk_buff *skb;
+	struct sock *sk;
+
+	for (;;) {
+		skb = NULL;
+		lock_sock(listener);
+		if (valley_listening(listener) && !sk_acceptq_is_full(listener))
+			skb = skb_dequeue(&valley_sk(listener)->pending);
+		if (skb) {
+			sk = VALLEY_CB(skb)->connector;
+			valley_establish(sk, listener, skb);
+		}
+		release_sock(listener);
+		if (!skb)
+			return;
+		listener->sk_data_ready(listener);
+		valley_pending_end(sk, 0);
+	}
+}
+
+static void valley_stream_close(struct sock *sk, bool embryo);
+
+/* Drop the embryo of a connection that will not be: SKB and its sock. */
+static void valley_embryo_free(struct sk_buff *skb)
+{
+	valley_stream_close(skb->sk, true);
+	kfree_skb(skb);	/* holds the embryo until here */
+}
+
+/* Refuse every pending connector of LISTENER, which stopped listening. */
+static void valley_pending_refuse(struct sock *listener)
+{
+	struct sk_buff *skb;
+	struct sock *sk;
+
+	while ((skb = skb_dequeue(&valley_sk(listener)->pending))) {
+		sk = VALLEY_CB(skb)->connector;
+		valley_embryo_free(skb);
+		valley_pending_end(sk, ECONNREFUSED);
+	}
+}
+
+/* SK closes while its connect is pending: take it off the queue. */
+static void valley_pending_cancel(struct sock *sk)
+{
+	struct sk_buff *skb, *found = NULL;
+	struct sk_buff_head *pending;
+	struct sock *listener;
+
+	lock_sock(sk);
+	listener = valley_sk(sk)->connecting;
+	valley_sk(sk)->connecting = NULL;
+	release_sock(sk);
+	if (!listener)
+		return;
+
+	/*
+	 * Under the listener's lock: if an accept dequeued SK first, it has
+	 * made the peer by the time we get the lock.
+	 */
+	pending = &valley_sk(listener)->pending;
+	lock_sock(listener);
+	spin_lock_irq(&pending->lock);
+	skb_queue_walk(pending, skb) {
+		if (VALLEY_CB(skb)->connector == sk) {
+			__skb_unlink(skb, pending);
+			found = skb;
+			break;
+		}
+	}
+	spin_unlock_irq(&pending->lock);
+	release_sock(listener);
+
+	if (found) {
+		valley_embryo_free(found);
+		sock_put(sk);	/* the pending queue's */
+	}
+	sock_put(listener);	/* valley_sk(sk)->connecting's */
+}
+
+/*
+ * Queue the embryo of SKB on LISTENER (locked) for SK's connection; wait
+ * up to TIMEO for room in the backlog, then leave it on the pending queue
+ * and say -EINPROGRESS, as TCP does.
+ */
+static int valley_queue_connection(struct sock *sk, struct sock *listener,
+				   struct sk_buff *skb, long timeo)
+{
+	struct valley_sock *vlistener = valley_sk(listener);
+
+	if (sk_acceptq_is_full(listener) && timeo) {
+		timeo = valley_wait_timeo(listener, &vlistener->peer_wait,
+					  timeo, valley_backlog_room, NULL);
+		if (timeo < 0)
+			return timeo;
+	}
+	if (!valley_listening(listener))
+		return -ECONNREFUSED;
+	if (!sk_acceptq_is_full(listener)) {
+		valley_establish(sk, listener, skb);
+		return 0;
+	}
+
+	/* SK is in connect(), so nothing else touches it but this. */
+	VALLEY_CB(skb)->connector = sk;
+	sock_hold(sk);		/* the pending queue's */
+	sock_hold(listener);	/* valley_sk(sk)->connecting's */
+	valley_sk(sk)->connecting = listener;
+	skb_queue_tail(&vlistener->pending, skb);
+	return -EINPROGRESS;
+}
+
 static int valley_listen(struct socket *sock, int backlog)
 {
 	struct sock *sk = sock->sk;
@@ -61,59 +249,12 @@ static int valley_listen(struct socket *sock, int backlog)
 	}
 	release_sock(sk);
 	/* A larger backlog has room for connectors waiting. */
+	valley_pending_admit(sk);
 	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
 	return 0;
 out:
 	release_sock(sk);
 	return err;
-}
-
-static bool valley_backlog_room(struct sock *listener, void *arg)
-{
-	return !sk_acceptq_is_full(listener) ||
-	       listener->sk_state != TCP_LISTEN ||
-	       (listener->sk_shutdown & RCV_SHUTDOWN);
-}
-
-/*
- * Queue the embryo NEWSK on LISTENER (locked) for SK's connection: wait
- * for room in the backlog first.
- */
-static int valley_queue_connection(struct sock *sk, struct sock *listener,
-				   struct sock *newsk, struct sk_buff *skb,
-				   long timeo)
-{
-	struct valley_sock *vlistener = valley_sk(listener);
-
-	if (sk_acceptq_is_full(listener)) {
-		if (!timeo)
-			return -EAGAIN;
-		timeo = valley_wait_timeo(listener, &vlistener->peer_wait,
-					  timeo, valley_backlog_room, NULL);
-		if (timeo < 0)
-			return timeo;
-	}
-	if (listener->sk_state != TCP_LISTEN || sock_flag(listener, SOCK_DEAD) ||
-	    (listener->sk_shutdown & RCV_SHUTDOWN))
-		return -ECONNREFUSED;
-	if (sk_acceptq_is_full(listener))
-		return -EAGAIN;
-
-	valley_sk(newsk)->port = vlistener->port;
-	newsk->sk_uid = listener->sk_uid;
-	newsk->sk_state = TCP_ESTABLISHED;
-	sock_hold(sk);	/* newsk->peer, dropped when newsk closes */
-	valley_sk(newsk)->peer = sk;
-	valley_set_peercred(newsk, task_tgid(current), current_cred());
-
-	/* The listener's are stable: set at listen(), under its lock. */
-	valley_set_peercred(sk, listener->sk_peer_pid, listener->sk_peer_cred);
-	sock_hold(newsk);	/* sk->peer, dropped when sk closes */
-	WRITE_ONCE(valley_sk(sk)->peer, newsk);
-
-	skb_queue_tail(&listener->sk_receive_queue, skb);
-	sk_acceptq_added(listener);
-	return 0;
 }
 
 static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
@@ -143,7 +284,11 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 		err = -EINVAL;
 		break;
 	default:
-		err = valley_sk(sk)->peer ? -EISCONN : valley_autobind(sk);
+		/* A connect that failed in the background says so once. */
+		err = sock_error(sk);
+		if (!err)
+			err = valley_sk(sk)->peer ? -EISCONN :
+						    valley_autobind(sk);
 	}
 	if (!err)
 		sk->sk_state = TCP_SYN_SENT;
@@ -161,6 +306,8 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 		sock_put(newsk);
 		goto out_state;
 	}
+	/* The server side sees who connected, whenever it is accepted. */
+	valley_set_peercred(newsk, task_tgid(current), current_cred());
 
 	listener = valley_lookup(net, port, sk->sk_type);
 	if (!listener) {
@@ -168,18 +315,18 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 	} else {
 		timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
 		lock_sock(listener);
-		err = valley_queue_connection(sk, listener, newsk, skb, timeo);
+		err = valley_queue_connection(sk, listener, skb, timeo);
 		release_sock(listener);
 		if (!err)
 			listener->sk_data_ready(listener);
 		sock_put(listener);
 	}
+	if (err == -EINPROGRESS)
+		return err;	/* SYN_SENT until the listener takes it */
 	if (err) {
 		if (err == -ECONNREFUSED)
 			valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
-		kfree_skb(skb);
-		valley_sk_unlink(newsk);
-		sock_put(newsk);
+		valley_embryo_free(skb);
 		goto out_state;
 	}
 
@@ -218,7 +365,8 @@ static int __valley_accept(struct socket *sock, struct socket *newsock,
 	lock_sock(sk);
 	sk_acceptq_removed(sk);
 	release_sock(sk);
-	/* Room in the backlog for a connector that waits. */
+	/* Room in the backlog: for a pending connector, or one that waits. */
+	valley_pending_admit(sk);
 	wake_up_interruptible(&valley_sk(sk)->peer_wait);
 	consume_skb(skb);
 
@@ -516,6 +664,9 @@ static __poll_t valley_stream_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLIN | EPOLLRDNORM;
 	if (state == TCP_ESTABLISHED && sock_writeable(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
+	/* A connect that failed in the background: as TCP, for pollers. */
+	if (state == TCP_CLOSE && READ_ONCE(sk->sk_err))
+		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
 
@@ -542,6 +693,8 @@ static int valley_stream_shutdown(struct socket *sock, int how)
 	sk->sk_state_change(sk);
 	/* Connectors waiting for a listener's backlog give up. */
 	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
+	if (mode & RCV_SHUTDOWN)
+		valley_pending_refuse(sk);
 
 	if (peer) {
 		peer_mode = (mode & RCV_SHUTDOWN ? SEND_SHUTDOWN : 0) |
@@ -566,6 +719,8 @@ static void valley_stream_close(struct sock *sk, bool embryo)
 	struct sock *peer;
 	int state;
 
+	if (!embryo)
+		valley_pending_cancel(sk);
 	valley_sk_unlink(sk);
 	lock_sock(sk);
 	state = sk->sk_state;
@@ -594,6 +749,7 @@ static void valley_stream_close(struct sock *sk, bool embryo)
 			valley_stream_close(skb->sk, true);
 		kfree_skb(skb);
 	}
+	valley_pending_refuse(sk);
 	sock_put(sk);
 }
 

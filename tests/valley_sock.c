@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -50,6 +51,16 @@ static int local_port(int fd)
 	socklen_t len = sizeof(a);
 
 	if (getsockname(fd, (struct sockaddr *)&a, &len))
+		return -errno;
+	return a.svl_port;
+}
+
+static int peer_port(int fd)
+{
+	struct sockaddr_vl a;
+	socklen_t len = sizeof(a);
+
+	if (getpeername(fd, (struct sockaddr *)&a, &len))
 		return -errno;
 	return a.svl_port;
 }
@@ -393,22 +404,122 @@ TEST(accept_nonblocking_and_flags)
 	close(l);
 }
 
-/* A full backlog: a non-blocking connect gets EAGAIN, like AF_UNIX. */
-TEST(backlog_full)
+static int sock_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int v = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &v, &len))
+		return -errno;
+	return v;
+}
+
+static short poll_events(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	return poll(&p, 1, ms) == 1 ? p.revents : 0;
+}
+
+/*
+ * A full backlog: a non-blocking connect says EINPROGRESS, as TCP does,
+ * and completes when accept() makes room.
+ */
+TEST(backlog_full_connect_in_progress)
 {
 	int l = listener(SOCK_STREAM, 5009, 1);
 	int c1 = vsock(SOCK_STREAM), c2 = vsock(SOCK_STREAM);
 	int c3 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+	int s1, s2, s3;
+	char ch = 0;
 
 	ASSERT_LE(0, l);
 	ASSERT_EQ(0, connect_port(c1, 5009));
 	ASSERT_EQ(0, connect_port(c2, 5009));
-	EXPECT_EQ(-EAGAIN, connect_port(c3, 5009));
-	close(accept(l, NULL, NULL));
-	close(accept(l, NULL, NULL));
-	EXPECT_EQ(0, connect_port(c3, 5009));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c3, 5009));
+	EXPECT_EQ(-EALREADY, connect_port(c3, 5009));
+	EXPECT_EQ(0, poll_events(c3, POLLIN | POLLOUT, 50));
+	EXPECT_EQ(-1, send(c3, "x", 1, MSG_NOSIGNAL));
+	EXPECT_EQ(ENOTCONN, errno);
+
+	s1 = accept(l, NULL, NULL);
+	ASSERT_LE(0, s1);
+	EXPECT_EQ(POLLOUT, poll_events(c3, POLLIN | POLLOUT, 1000));
+	EXPECT_EQ(0, sock_error(c3));
+	EXPECT_EQ(-EISCONN, connect_port(c3, 5009));
+	s2 = accept(l, NULL, NULL);
+	s3 = accept(l, NULL, NULL);
+	ASSERT_LE(0, s3);
+	EXPECT_EQ(local_port(c3), peer_port(s3));
+	EXPECT_EQ(1, send(c3, "z", 1, 0));
+	EXPECT_EQ(1, recv(s3, &ch, 1, 0));
+	EXPECT_EQ('z', ch);
+	close(s1);
+	close(s2);
+	close(s3);
 	close(c1);
 	close(c2);
+	close(c3);
+	close(l);
+}
+
+/* The listener closes under a pending connect: it fails, as TCP's does. */
+TEST(pending_connect_refused)
+{
+	int l = listener(SOCK_STREAM, 5040, 0);
+	int c1 = vsock(SOCK_STREAM);
+	int c2 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+	int c3 = vsock(SOCK_SEQPACKET | SOCK_NONBLOCK);
+	int l2 = listener(SOCK_SEQPACKET, 5041, 0);
+	int c4 = vsock(SOCK_SEQPACKET);
+
+	ASSERT_LE(0, l);
+	ASSERT_LE(0, l2);
+	ASSERT_EQ(0, connect_port(c1, 5040));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5040));
+	close(l);
+	EXPECT_EQ(POLLOUT | POLLERR | POLLHUP,
+		  poll_events(c2, POLLIN | POLLOUT, 1000));
+	EXPECT_EQ(ECONNREFUSED, sock_error(c2));
+	EXPECT_EQ(0, sock_error(c2));
+	EXPECT_EQ(-ECONNREFUSED, connect_port(c2, 5040));
+
+	/* shutdown(SHUT_RD) of a listener refuses its pending connectors. */
+	ASSERT_EQ(0, connect_port(c4, 5041));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c3, 5041));
+	EXPECT_EQ(0, shutdown(l2, SHUT_RD));
+	EXPECT_EQ(ECONNREFUSED, sock_error(c3));
+	close(c1);
+	close(c2);
+	close(c3);
+	close(c4);
+	close(l2);
+}
+
+/* A connector that closes while pending never reaches accept(). */
+TEST(pending_connector_closes)
+{
+	int l = listener(SOCK_STREAM, 5042, 0);
+	int c1 = vsock(SOCK_STREAM);
+	int c2 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+	int c3 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+	int s;
+
+	ASSERT_LE(0, l);
+	ASSERT_EQ(0, connect_port(c1, 5042));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5042));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c3, 5042));
+	close(c2);
+	s = accept(l, NULL, NULL);
+	EXPECT_EQ(local_port(c1), peer_port(s));
+	close(s);
+	s = accept(l, NULL, NULL);
+	EXPECT_EQ(local_port(c3), peer_port(s));
+	close(s);
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	close(c1);
 	close(c3);
 	close(l);
 }
@@ -514,6 +625,61 @@ TEST(dgram_backpressure)
 				      (struct sockaddr *)&to, sizeof(to)));
 	close(a);
 	close(b);
+}
+
+/*
+ * A connected datagram socket A polls writable only while its peer B has
+ * room, and is woken (epoll included) when B reads.
+ */
+static void dgram_poll_follows_peer(struct __test_metadata *_metadata,
+				    int a, int b)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLET };
+	char buf[1024] = { 0 };
+	int ep = epoll_create1(0);
+	int i, n;
+
+	ASSERT_LE(0, ep);
+	for (i = 0; i < 10000; i++)
+		if (send(a, buf, sizeof(buf), MSG_DONTWAIT) < 0)
+			break;
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, poll_events(a, POLLOUT, 0));
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, a, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	/* AF_UNIX wakes only once most of it is read: read all. */
+	for (n = 0; recv(b, buf, sizeof(buf), MSG_DONTWAIT) > 0; n++)
+		;
+	EXPECT_EQ(i, n);
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, 1000));
+	EXPECT_EQ(EPOLLOUT, ev.events);
+	EXPECT_EQ(POLLOUT, poll_events(a, POLLOUT, 0));
+	EXPECT_EQ(sizeof(buf), send(a, buf, sizeof(buf), MSG_DONTWAIT));
+	close(ep);
+}
+
+TEST(dgram_connected_poll_like_unix)
+{
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM), u[2];
+	int rcvbuf = 16384;
+
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	ASSERT_EQ(0, bind_port(b, 5043));
+	ASSERT_EQ(0, connect_port(a, 5043));
+	dgram_poll_follows_peer(_metadata, a, b);
+	/* Reconnected elsewhere, the socket no longer follows B. */
+	ASSERT_EQ(0, bind_port(u[0] = vsock(SOCK_DGRAM), 5044));
+	ASSERT_EQ(0, connect_port(a, 5044));
+	EXPECT_EQ(POLLOUT, poll_events(a, POLLOUT, 0));
+	close(u[0]);
+	close(a);
+	close(b);
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, u));
+	dgram_poll_follows_peer(_metadata, u[0], u[1]);
+	close(u[0]);
+	close(u[1]);
 }
 
 TEST(stream_backpressure_and_poll)
