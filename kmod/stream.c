@@ -281,7 +281,7 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 		err = -EALREADY;
 		break;
 	case TCP_LISTEN:
-		err = -EINVAL;
+		err = -EISCONN;		/* as TCP says */
 		break;
 	default:
 		/* A connect that failed in the background says so once. */

@@ -18,6 +18,9 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -761,6 +764,13 @@ TEST(unsupported_operations)
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, recv(s, buf, 1, MSG_OOB));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Flags this family has no meaning for. */
+	EXPECT_EQ(-1, send(c, "x", 1, MSG_CONFIRM));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, send(c, "x", 1, MSG_FASTOPEN));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, send(d, "x", 1, MSG_CONFIRM));
+	EXPECT_EQ(EOPNOTSUPP, errno);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
@@ -804,6 +814,300 @@ TEST(rcvtimeo)
 	ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
 	EXPECT_EQ(-1, recv(s, buf, sizeof(buf), 0));
 	EXPECT_EQ(EAGAIN, errno);
+	close(c);
+	close(s);
+}
+
+/*
+ * The same calls on AF_VALLEY and on the family valley follows for them
+ * (AF_UNIX, or TCP/UDP over loopback), in the same run: the same errno.
+ */
+enum ref { UNIX_REF, INET_REF };
+
+static socklen_t any_addr(int fam, unsigned short port,
+			  struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (fam == AF_UNIX) {
+		struct sockaddr_un *un = (struct sockaddr_un *)ss;
+
+		un->sun_family = AF_UNIX;
+		/* Abstract: nothing to clean up afterwards. */
+		return offsetof(struct sockaddr_un, sun_path) + 1 +
+		       sprintf(un->sun_path + 1, "valley-test-%d", port);
+	}
+	if (fam == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		in->sin_port = htons(port);
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	}
+	*(struct sockaddr_vl *)ss = vt_addr(port);
+	return sizeof(struct sockaddr_vl);
+}
+
+/* -errno of a call, or 0. */
+#define ERR(call)	((call) < 0 ? -errno : 0)
+
+static int any_bind(int fam, int fd, unsigned short port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = any_addr(fam, port, &ss);
+	int one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	return ERR(bind(fd, (struct sockaddr *)&ss, len));
+}
+
+static int any_connect(int fam, int fd, unsigned short port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = any_addr(fam, port, &ss);
+
+	return ERR(connect(fd, (struct sockaddr *)&ss, len));
+}
+
+static int any_listener(int fam, unsigned short port)
+{
+	int fd = socket(fam, SOCK_STREAM, 0);
+
+	if (any_bind(fam, fd, port) || listen(fd, 4))
+		return -1;
+	return fd;
+}
+
+/* One call on a socket in a given state; returns -errno or 0. */
+static int e_send_fresh(int fam, int p)
+{
+	int fd = socket(fam, SOCK_STREAM, 0), e;
+
+	e = ERR(send(fd, "x", 1, MSG_NOSIGNAL));
+	close(fd);
+	return e;
+}
+
+static int e_recv_fresh(int fam, int p)
+{
+	int fd = socket(fam, SOCK_STREAM, 0), e;
+	char c;
+
+	e = ERR(recv(fd, &c, 1, MSG_DONTWAIT));
+	close(fd);
+	return e;
+}
+
+static int e_shutdown_fresh(int fam, int p)
+{
+	int fd = socket(fam, SOCK_STREAM, 0), e;
+
+	e = ERR(shutdown(fd, SHUT_RDWR));
+	close(fd);
+	return e;
+}
+
+static int e_accept_fresh(int fam, int p)
+{
+	int fd = socket(fam, SOCK_STREAM, 0), e;
+
+	e = ERR(accept(fd, NULL, NULL));
+	close(fd);
+	return e;
+}
+
+static int e_bind_twice(int fam, int p)
+{
+	int fd = socket(fam, SOCK_STREAM, 0), e;
+
+	any_bind(fam, fd, p);
+	e = any_bind(fam, fd, p + 1);
+	close(fd);
+	return e;
+}
+
+static int e_listener_ops(int fam, int p, int op)
+{
+	int l = any_listener(fam, p), e;
+	char c;
+
+	if (l < 0)
+		return 1;
+	switch (op) {
+	case 0:
+		e = any_connect(fam, l, p + 1);
+		break;
+	case 1:
+		e = ERR(send(l, "x", 1, MSG_NOSIGNAL));
+		break;
+	case 2:
+		e = ERR(recv(l, &c, 1, MSG_DONTWAIT));
+		break;
+	default:
+		e = ERR(listen(l, 16));
+	}
+	close(l);
+	return e;
+}
+
+static int e_connect_listener(int fam, int p) { return e_listener_ops(fam, p, 0); }
+static int e_send_listener(int fam, int p) { return e_listener_ops(fam, p, 1); }
+static int e_recv_listener(int fam, int p) { return e_listener_ops(fam, p, 2); }
+static int e_listen_again(int fam, int p) { return e_listener_ops(fam, p, 3); }
+
+static int e_connected_ops(int fam, int p, int op)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = any_addr(fam, p, &ss);
+	int l = any_listener(fam, p), c = socket(fam, SOCK_STREAM, 0), s, e;
+
+	if (l < 0 || any_connect(fam, c, p))
+		return 1;
+	s = accept(l, NULL, NULL);
+	switch (op) {
+	case 0:
+		e = ERR(listen(c, 1));
+		break;
+	case 1:
+		e = ERR(accept(c, NULL, NULL));
+		break;
+	case 2:
+		e = any_connect(fam, c, p);
+		break;
+	case 3:
+		e = ERR(shutdown(c, 7));
+		break;
+	default:
+		e = ERR(sendto(c, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&ss,
+			       len));
+	}
+	close(s);
+	close(c);
+	close(l);
+	return e;
+}
+
+static int e_listen_connected(int fam, int p) { return e_connected_ops(fam, p, 0); }
+static int e_accept_connected(int fam, int p) { return e_connected_ops(fam, p, 1); }
+static int e_connect_connected(int fam, int p) { return e_connected_ops(fam, p, 2); }
+static int e_shutdown_bad_how(int fam, int p) { return e_connected_ops(fam, p, 3); }
+static int e_sendto_connected(int fam, int p) { return e_connected_ops(fam, p, 4); }
+
+static int e_dgram_ops(int fam, int p, int op)
+{
+	int d = socket(fam, SOCK_DGRAM, 0), e;
+	struct sockaddr_storage ss;
+	socklen_t len = any_addr(fam, p, &ss);
+
+	switch (op) {
+	case 0:
+		e = ERR(send(d, "x", 1, MSG_NOSIGNAL));
+		break;
+	case 1:
+		e = ERR(accept(d, NULL, NULL));
+		break;
+	case 2:
+		e = ERR(listen(d, 1));
+		break;
+	default:
+		shutdown(d, SHUT_WR);
+		e = ERR(sendto(d, "x", 1, MSG_NOSIGNAL, (struct sockaddr *)&ss,
+			       len));
+	}
+	close(d);
+	return e;
+}
+
+static int e_dgram_send_unconnected(int fam, int p) { return e_dgram_ops(fam, p, 0); }
+static int e_dgram_accept(int fam, int p) { return e_dgram_ops(fam, p, 1); }
+static int e_dgram_listen(int fam, int p) { return e_dgram_ops(fam, p, 2); }
+static int e_dgram_send_after_shut_wr(int fam, int p) { return e_dgram_ops(fam, p, 3); }
+
+static const struct errno_case {
+	const char *name;
+	enum ref ref;
+	int (*call)(int fam, int port);
+} errno_cases[] = {
+	{ "send, unconnected stream", UNIX_REF, e_send_fresh },
+	{ "recv, unconnected stream", INET_REF, e_recv_fresh },
+	{ "shutdown, unconnected stream", INET_REF, e_shutdown_fresh },
+	{ "accept, not listening", UNIX_REF, e_accept_fresh },
+	{ "bind, already bound", UNIX_REF, e_bind_twice },
+	{ "connect, listening", INET_REF, e_connect_listener },
+	{ "send, listening", UNIX_REF, e_send_listener },
+	{ "recv, listening", UNIX_REF, e_recv_listener },
+	{ "listen, listening", UNIX_REF, e_listen_again },
+	{ "listen, connected", UNIX_REF, e_listen_connected },
+	{ "accept, connected", UNIX_REF, e_accept_connected },
+	{ "connect, connected", INET_REF, e_connect_connected },
+	{ "shutdown, bad how", UNIX_REF, e_shutdown_bad_how },
+	{ "sendto, connected stream", UNIX_REF, e_sendto_connected },
+	{ "send, unconnected datagram", INET_REF, e_dgram_send_unconnected },
+	{ "accept, datagram", UNIX_REF, e_dgram_accept },
+	{ "listen, datagram", UNIX_REF, e_dgram_listen },
+	{ "sendto after SHUT_WR, datagram", UNIX_REF,
+	  e_dgram_send_after_shut_wr },
+};
+
+TEST(errno_like_unix_or_tcp)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(errno_cases); i++) {
+		const struct errno_case *t = &errno_cases[i];
+		int port = 5100 + 2 * i;
+		int ref = t->call(t->ref == UNIX_REF ? AF_UNIX : AF_INET,
+				  port + 20000);
+		int got = t->call(vt_family(), port);
+
+		if (got != ref)
+			TH_LOG("%s: valley %d (%s), %s %d", t->name, got,
+			       strerror(-got),
+			       t->ref == UNIX_REF ? "AF_UNIX" : "TCP/UDP", ref);
+		EXPECT_EQ(ref, got);
+	}
+}
+
+/* SO_SNDTIMEO bounds a blocked sender: stream, datagram and connect. */
+TEST(sndtimeo)
+{
+	struct timeval tv = { .tv_usec = 100000 };
+	int c, s, a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+	int l = listener(SOCK_STREAM, 5031, 0), c1, c2;
+	char buf[4096] = { 0 };
+	int i;
+
+	ASSERT_EQ(0, pair(SOCK_STREAM, 5030, &c, &s));
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	for (i = 0; i < 10000; i++)
+		if (send(c, buf, sizeof(buf), 0) < 0)
+			break;
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LT(0, i);
+
+	ASSERT_EQ(0, bind_port(b, 5032));
+	ASSERT_EQ(0, connect_port(a, 5032));
+	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	for (i = 0; i < 10000; i++)
+		if (send(a, buf, sizeof(buf), 0) < 0)
+			break;
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LT(0, i);
+
+	/* A connect that runs out of time goes on in the background. */
+	ASSERT_LE(0, l);
+	c1 = vsock(SOCK_STREAM);
+	c2 = vsock(SOCK_STREAM);
+	ASSERT_EQ(0, connect_port(c1, 5031));
+	ASSERT_EQ(0, setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5031));
+	close(accept(l, NULL, NULL));
+	EXPECT_EQ(POLLOUT, poll_events(c2, POLLOUT, 1000));
+	close(c1);
+	close(c2);
+	close(l);
+	close(a);
+	close(b);
 	close(c);
 	close(s);
 }
