@@ -6,7 +6,9 @@
  * A dump walks the namespace's socket list under port_lock, newest socket
  * first, and resumes after the id of the last socket it sent
  * (cb->args[0]): sockets created meanwhile are not shown, closed ones
- * shift nothing.  A socket in the list has not been through
+ * shift nothing.  To resume without a walk from the head, it keeps a
+ * reference on that last socket (cb->args[1]) and goes on from it while
+ * it is still in the list.  A socket in the list has not been through
  * valley_sk_unlink() yet, so its ->peer reference still holds: reading the
  * peer's port there is safe.
  */
@@ -78,31 +80,66 @@ static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
 	return 0;
 }
 
-static int valley_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/* Dump VSK if it is in a wanted state; false once SKB is full. */
+static bool valley_diag_dump_one(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 struct valley_sock *vsk)
 {
 	struct valley_diag_req *req = nlmsg_data(cb->nlh);
-	struct net *net = sock_net(skb->sk);
-	struct valley_net *vn = valley_pernet(net);
-	struct user_namespace *user_ns = sk_user_ns(NETLINK_CB(cb->skb).sk);
+	struct sock *sk = &vsk->sk;
+
+	if (!(req->vdiag_states & (1U << READ_ONCE(sk->sk_state))))
+		return true;
+	if (valley_diag_fill(skb, sk, sk_user_ns(NETLINK_CB(cb->skb).sk),
+			     NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			     NLM_F_MULTI) < 0)
+		return false;
+	cb->args[0] = vsk->id;
+	return true;
+}
+
+static int valley_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct valley_net *vn = valley_pernet(sock_net(skb->sk));
+	struct valley_sock *last = (struct valley_sock *)cb->args[1];
 	u64 after = cb->args[0];	/* 0: from the start */
-	struct valley_sock *vsk;
+	struct valley_sock *vsk, *sent = NULL;
 
 	spin_lock(&vn->port_lock);
-	hlist_for_each_entry(vsk, &vn->sockets, all_node) {
-		struct sock *sk = &vsk->sk;
-
-		if (after && vsk->id >= after)
-			continue;
-		if (!(req->vdiag_states & (1U << READ_ONCE(sk->sk_state))))
-			continue;
-		if (valley_diag_fill(skb, sk, user_ns,
-				     NETLINK_CB(cb->skb).portid,
-				     cb->nlh->nlmsg_seq, NLM_F_MULTI) < 0)
-			break;
-		cb->args[0] = vsk->id;
+	if (last && !hlist_unhashed(&last->all_node)) {
+		vsk = last;
+		hlist_for_each_entry_continue(vsk, all_node) {
+			if (!valley_diag_dump_one(skb, cb, vsk))
+				break;
+			sent = vsk;
+		}
+	} else {
+		hlist_for_each_entry(vsk, &vn->sockets, all_node) {
+			if (after && vsk->id >= after)
+				continue;
+			if (!valley_diag_dump_one(skb, cb, vsk))
+				break;
+			sent = vsk;
+		}
+	}
+	/* Where the next part goes on, held until then or the end. */
+	if (sent && sent != last) {
+		sock_hold(&sent->sk);
+		cb->args[1] = (long)sent;
 	}
 	spin_unlock(&vn->port_lock);
+	if (sent && sent != last && last)
+		sock_put(&last->sk);
 	return skb->len;
+}
+
+static int valley_diag_dump_done(struct netlink_callback *cb)
+{
+	struct valley_sock *last = (struct valley_sock *)cb->args[1];
+
+	if (last)
+		sock_put(&last->sk);	/* the cursor's */
+	return 0;
 }
 
 /* The one socket of req->vdiag_ino, with a reference. */
@@ -172,6 +209,7 @@ static int valley_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
 	if (h->nlmsg_flags & NLM_F_DUMP) {
 		struct netlink_dump_control c = {
 			.dump = valley_diag_dump,
+			.done = valley_diag_dump_done,
 		};
 
 		return netlink_dump_start(sock_net(skb->sk)->diag_nlsk, skb, h,

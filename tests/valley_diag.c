@@ -75,6 +75,9 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	return mnl_attr_parse(nlh, sizeof(*m), diag_attr_cb, r);
 }
 
+/* Called once, between the first and the second part of a dump. */
+static void (*between_parts)(struct rows *rows);
+
 /* Send REQ (a dump unless INO) and collect the rows; 0 or -errno. */
 static int diag(struct rows *rows, const struct valley_diag_req *req,
 		int reqlen)
@@ -103,6 +106,8 @@ static int diag(struct rows *rows, const struct valley_diag_req *req,
 			break;
 		rows->messages++;
 		ret = mnl_cb_run(buf, ret, 1, portid, diag_cb, rows);
+		if (ret > 0 && rows->messages == 1 && between_parts)
+			between_parts(rows);
 	} while (ret > 0);
 	ret = ret < 0 ? -errno : 0;
 	mnl_socket_close(nl);
@@ -313,6 +318,72 @@ TEST_F_TIMEOUT(ns, dump_resumes_across_messages, 600)
 	EXPECT_EQ(1, seen_high);
 	for (i = 0; i < 4000; i++)
 		close(fds[i]);
+}
+
+#define CHURN 4000
+#define CLOSED 1000
+static int churn_fds[CHURN], churn_last;
+
+/*
+ * Between two parts of a dump: close the last socket of the first part,
+ * the newest (sent first) and the CLOSED below that last one, and open 50
+ * new ones.  The kernel builds the next part as the first is read, so its
+ * cursor, the last socket of that next part, is among those closed.
+ */
+static void churn(struct rows *rows)
+{
+	int last = rows->r[rows->n - 1].port - 20000, i;
+
+	churn_last = last;
+	for (i = last - CLOSED; i <= last; i++) {
+		close(churn_fds[i]);
+		churn_fds[i] = -1;
+	}
+	close(churn_fds[CHURN - 1]);
+	churn_fds[CHURN - 1] = -1;
+	for (i = 0; i < 50; i++)
+		bound(SOCK_DGRAM, 30000 + i);
+}
+
+/*
+ * Sockets closed or opened during a dump: every socket open throughout
+ * comes exactly once, a closed one at most once, a new one never.
+ */
+TEST_F(ns, dump_resumes_across_closes)
+{
+	struct rlimit rl = { CHURN + 100, CHURN + 100 };
+	static int times[CHURN];
+	int i;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < CHURN; i++) {
+		churn_fds[i] = bound(SOCK_DGRAM, 20000 + i);
+		ASSERT_LE(0, churn_fds[i]);
+	}
+	between_parts = churn;
+	ASSERT_EQ(0, dump_all(&self->rows));
+	between_parts = NULL;
+	ASSERT_LT(2, self->rows.messages);
+	ASSERT_LE(CLOSED, churn_last);
+	for (i = 0; i < self->rows.n; i++) {
+		int port = self->rows.r[i].port;
+
+		ASSERT_TRUE(port >= 20000 && port < 20000 + CHURN)
+			TH_LOG("port %d", port);
+		times[port - 20000]++;
+	}
+	for (i = 0; i < CHURN; i++) {
+		/* Once if open throughout, at most once if closed. */
+		EXPECT_GE(1, times[i]) TH_LOG("port %d", 20000 + i);
+		EXPECT_LE(churn_fds[i] >= 0, times[i])
+			TH_LOG("port %d", 20000 + i);
+	}
+	/* The first part, and not all of the closed ones. */
+	EXPECT_EQ(1, times[churn_last]);
+	EXPECT_LT(self->rows.n, CHURN - 1);
+	for (i = 0; i < CHURN; i++)
+		if (churn_fds[i] >= 0)
+			close(churn_fds[i]);
 }
 
 static long long stat_of(struct vt_nl *t, int attr)
