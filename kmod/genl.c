@@ -17,6 +17,7 @@
 #include <net/genetlink.h>
 #include <net/sock.h>
 
+#include "layers.h"
 #include "valley.h"
 
 #define VALLEY_REPLY_ONLY "attribute is only sent by the kernel"
@@ -36,6 +37,13 @@ static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
 					    .reject_message = VALLEY_REPLY_ONLY },
 	[VALLEY_A_SOCK_STREAM_OPEN ... VALLEY_A_SOCK_BYTES_IN] = {
 		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_LAYER]		= NLA_POLICY_MAX(NLA_U8, VALLEY_LAYER_MAX),
+	[VALLEY_A_IFINDEX]		= NLA_POLICY_MIN(NLA_S32, 1),
+	[VALLEY_A_IFNAME ... VALLEY_A_FWD] = {
+		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
+	[VALLEY_A_SERVICE_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
+	[VALLEY_A_SERVICE_NAME]		= { .type = NLA_NUL_STRING,
+					    .len = VALLEY_SERVICE_NAME_LEN - 1 },
 };
 
 static struct genl_family valley_genl_family;
@@ -69,7 +77,8 @@ static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
 	    nla_put_u32(msg, VALLEY_A_INFO_GENL_VERSION, VALLEY_GENL_VERSION) ||
 	    nla_put_u32(msg, VALLEY_A_INFO_FAMILY, valley_family) ||
 	    nla_put_u32(msg, VALLEY_A_INFO_PARTS,
-			VALLEY_PART_GENL | VALLEY_PART_SOCKETS) ||
+			VALLEY_PART_GENL | VALLEY_PART_SOCKETS |
+			VALLEY_PART_LAYERS) ||
 	    nla_put_u64_64bit(msg, VALLEY_A_INFO_REQUESTS, stats.v[VALLEY_STAT_REQUESTS],
 			      VALLEY_A_PAD)) {
 		genlmsg_cancel(msg, hdr);
@@ -163,8 +172,121 @@ static int valley_reset(struct sk_buff *skb, struct genl_info *info)
 		return -EPERM;
 	}
 	valley_stats_reset(valley_pernet(net));
+	valley_link_reset(net);
+	return valley_layers_reset(valley_pernet(net)->layers);
+}
+
+void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+		      u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			   &valley_genl_family, NLM_F_MULTI, cmd);
+}
+
+/* What pre_doit checks, for the start of a dump. */
+static int valley_dump_check(struct netlink_callback *cb)
+{
+	const struct genlmsghdr *gh = nlmsg_data(cb->nlh);
+
+	if (gh->version != VALLEY_GENL_VERSION) {
+		NL_SET_ERR_MSG(cb->extack,
+			       "unsupported valley netlink version (the module speaks "
+			       __stringify(VALLEY_GENL_VERSION) ")");
+		return -EINVAL;
+	}
+	valley_count(valley_pernet(sock_net(cb->skb->sk)),
+		     VALLEY_STAT_REQUESTS, 1);
 	return 0;
 }
+
+/* A GET_LAYERS dump starts: check the request, take the snapshot. */
+static int valley_layers_start(struct netlink_callback *cb)
+{
+	struct net *net = sock_net(cb->skb->sk);
+	struct nlattr *tb[VALLEY_A_MAX + 1];
+	struct valley_layers_snap *snap;
+	int ifindex = 0, err;
+	bool found;
+	u8 layer = 0;
+
+	err = valley_dump_check(cb);
+	if (err)
+		return err;
+	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX,
+			  valley_policy, cb->extack);
+	if (err)
+		return err;
+	if (tb[VALLEY_A_LAYER])
+		layer = nla_get_u8(tb[VALLEY_A_LAYER]);
+	if (tb[VALLEY_A_IFINDEX]) {
+		ifindex = nla_get_s32(tb[VALLEY_A_IFINDEX]);
+		if (layer && layer != VALLEY_LAYER_LINK) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, tb[VALLEY_A_IFINDEX],
+					    "an interface narrows the link layer only");
+			return -EINVAL;
+		}
+		rcu_read_lock();
+		found = dev_get_by_index_rcu(net, ifindex);
+		rcu_read_unlock();
+		if (!found) {
+			NL_SET_ERR_MSG_ATTR(cb->extack, tb[VALLEY_A_IFINDEX],
+					    "no such interface in this namespace");
+			return -ENODEV;
+		}
+		layer = VALLEY_LAYER_LINK;
+	}
+	snap = valley_layers_snap(net, layer, ifindex);
+	if (!snap)
+		return -ENOMEM;
+	cb->args[0] = (long)snap;
+	return 0;
+}
+
+static int valley_layers_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	struct valley_layers_snap *snap = (void *)cb->args[0];
+
+	if (!valley_link_dump_rows(skb, cb, snap))
+		valley_layers_dump_rows(skb, cb, snap);
+	return skb->len;
+}
+
+static int valley_layers_done(struct netlink_callback *cb)
+{
+	valley_layers_snap_free((void *)cb->args[0]);
+	return 0;
+}
+
+static int valley_service_start(struct netlink_callback *cb)
+{
+	return valley_dump_check(cb);
+}
+
+static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return valley_service_add(skb, info);
+}
+
+static int valley_service_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	return valley_service_del(skb, info);
+}
+
+/* Dumps need start and done, which only the full operations have. */
+static const struct genl_ops valley_genl_dump_ops[] = {
+	{
+		.cmd	= VALLEY_CMD_GET_LAYERS,
+		.start	= valley_layers_start,
+		.dumpit	= valley_layers_dumpit,
+		.done	= valley_layers_done,
+	},
+	{
+		.cmd	= VALLEY_CMD_SERVICE_GET,
+		.start	= valley_service_start,
+		.dumpit	= valley_service_dump,
+	},
+};
 
 static const struct genl_small_ops valley_genl_ops[] = {
 	{
@@ -179,6 +301,14 @@ static const struct genl_small_ops valley_genl_ops[] = {
 		.cmd	= VALLEY_CMD_GET_SOCK_STATS,
 		.doit	= valley_get_sock_stats,
 	},
+	{
+		.cmd	= VALLEY_CMD_SERVICE_ADD,
+		.doit	= valley_service_add_doit,
+	},
+	{
+		.cmd	= VALLEY_CMD_SERVICE_DEL,
+		.doit	= valley_service_del_doit,
+	},
 };
 
 static struct genl_family valley_genl_family __ro_after_init = {
@@ -191,6 +321,8 @@ static struct genl_family valley_genl_family __ro_after_init = {
 	.module		= THIS_MODULE,
 	.small_ops	= valley_genl_ops,
 	.n_small_ops	= ARRAY_SIZE(valley_genl_ops),
+	.ops		= valley_genl_dump_ops,
+	.n_ops		= ARRAY_SIZE(valley_genl_dump_ops),
 	/* Strict validation of every operation, reserved fields included. */
 	.resv_start_op	= 0,
 };

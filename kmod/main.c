@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <net/netns/generic.h>
 
+#include "layers.h"
 #include "sock.h"
 #include "valley.h"
 
@@ -94,7 +95,7 @@ static int __net_init valley_net_init(struct net *net)
 {
 	struct valley_net *vn = valley_pernet(net);
 	unsigned int i;
-	int cpu;
+	int cpu, err;
 
 	vn->stats = alloc_percpu(struct valley_pcpu_stats);
 	if (!vn->stats)
@@ -106,18 +107,28 @@ static int __net_init valley_net_init(struct net *net)
 	for (i = 0; i < ARRAY_SIZE(vn->ports); i++)
 		INIT_HLIST_HEAD(&vn->ports[i]);
 	INIT_HLIST_HEAD(&vn->sockets);
-	return 0;
+	err = valley_layers_net_init(net, vn);
+	if (err)
+		free_percpu(vn->stats);
+	return err;
+}
+
+static void __net_exit valley_net_pre_exit(struct net *net)
+{
+	valley_layers_net_pre_exit(net, valley_pernet(net));
 }
 
 static void __net_exit valley_net_exit(struct net *net)
 {
 	struct valley_net *vn = valley_pernet(net);
 
+	valley_layers_net_exit(net, vn);
 	free_percpu(vn->stats);
 }
 
 static struct pernet_operations valley_net_ops = {
 	.init = valley_net_init,
+	.pre_exit = valley_net_pre_exit,
 	.exit = valley_net_exit,
 	.id   = &valley_net_id,
 	.size = sizeof(struct valley_net),
@@ -161,9 +172,14 @@ static int __init valley_init(void)
 	if (err)
 		return err;
 
-	err = valley_genl_init();
+	/* Every interface there is, and those to come, in every namespace. */
+	err = valley_link_init();
 	if (err)
 		goto err_pernet;
+
+	err = valley_genl_init();
+	if (err)
+		goto err_link;
 
 	err = valley_diag_init();
 	if (err)
@@ -182,6 +198,8 @@ err_diag:
 	valley_diag_exit();
 err_genl:
 	valley_genl_exit();
+err_link:
+	valley_link_exit();
 err_pernet:
 	unregister_pernet_subsys(&valley_net_ops);
 	return err;
@@ -194,6 +212,7 @@ static void __exit valley_exit(void)
 	valley_sock_exit();
 	valley_diag_exit();
 	valley_genl_exit();
+	valley_link_exit();
 	unregister_pernet_subsys(&valley_net_ops);
 }
 

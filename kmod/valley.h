@@ -59,6 +59,8 @@ struct valley_stats {
  * @ports: AF_VALLEY sockets by bound port
  * @sockets: every AF_VALLEY socket of the namespace, newest first
  * @next_id: the last socket id given out, under port_lock
+ * @layers: the per-layer counters and the service table
+ * @ip_ops: the namespace's IPv4 and IPv6 hooks
  */
 struct valley_net {
 	struct valley_pcpu_stats __percpu *stats;
@@ -68,7 +70,12 @@ struct valley_net {
 	struct hlist_head	ports[1 << VALLEY_PORT_HASH_BITS];
 	struct hlist_head	sockets;
 	u64			next_id;
+	struct valley_layers	*layers;
+	struct nf_hook_ops	*ip_ops;
 };
+
+struct valley_layers;
+struct nf_hook_ops;
 
 extern unsigned int valley_family;
 

@@ -53,12 +53,24 @@ struct sockaddr_vl {
  *	in the namespace's user namespace
  * @VALLEY_CMD_GET_SOCK_STATS: this namespace's AF_VALLEY counters
  *	(VALLEY_A_SOCK_*); open to every user
+ * @VALLEY_CMD_GET_LAYERS: dump of this namespace's per-layer counters, one
+ *	message per row (see "Layer rows" below); VALLEY_A_LAYER and
+ *	VALLEY_A_IFINDEX in the request narrow it; open to every user
+ * @VALLEY_CMD_SERVICE_GET: dump of the namespace's port to service table,
+ *	one message per port (VALLEY_A_SERVICE_PORT, VALLEY_A_SERVICE_NAME)
+ * @VALLEY_CMD_SERVICE_ADD: count VALLEY_A_SERVICE_PORT (TCP and UDP) as
+ *	the service VALLEY_A_SERVICE_NAME; needs CAP_NET_ADMIN
+ * @VALLEY_CMD_SERVICE_DEL: forget VALLEY_A_SERVICE_PORT; needs CAP_NET_ADMIN
  */
 enum valley_cmd {
 	VALLEY_CMD_UNSPEC,
 	VALLEY_CMD_GET_INFO,
 	VALLEY_CMD_RESET,
 	VALLEY_CMD_GET_SOCK_STATS,
+	VALLEY_CMD_GET_LAYERS,
+	VALLEY_CMD_SERVICE_GET,
+	VALLEY_CMD_SERVICE_ADD,
+	VALLEY_CMD_SERVICE_DEL,
 
 	__VALLEY_CMD_MAX,
 	VALLEY_CMD_MAX = __VALLEY_CMD_MAX - 1
@@ -83,6 +95,20 @@ enum valley_cmd {
  * @VALLEY_A_SOCK_BYTES_OUT: bytes sent (u64)
  * @VALLEY_A_SOCK_MSGS_IN: recvmsg calls that returned data (u64)
  * @VALLEY_A_SOCK_BYTES_IN: bytes received (u64)
+ * @VALLEY_A_LAYER: a layer, enum valley_layer (u8): of a row, or the one
+ *	a GET_LAYERS request wants
+ * @VALLEY_A_IFINDEX: interface of a link row, or the one a GET_LAYERS
+ *	request wants (u32)
+ * @VALLEY_A_IFNAME: interface name of a link row (string)
+ * @VALLEY_A_KEY: what a row counts, e.g. "tcp.syn" (string)
+ * @VALLEY_A_IN: a row's count in: received by this host, or at a link's
+ *	ingress (u64)
+ * @VALLEY_A_OUT: a row's count out: sent by this host, or at a link's
+ *	egress (u64)
+ * @VALLEY_A_FWD: a row's count of packets forwarded through this host
+ *	(u64; not in link rows)
+ * @VALLEY_A_SERVICE_PORT: a TCP/UDP port (u16, 1-65535)
+ * @VALLEY_A_SERVICE_NAME: a service name: 1-15 of a-z, 0-9, "-" (string)
  *
  * The counters count since the module loaded or the last reset; the
  * sockets open are never reset.
@@ -104,6 +130,15 @@ enum valley_attr {
 	VALLEY_A_SOCK_BYTES_OUT,
 	VALLEY_A_SOCK_MSGS_IN,
 	VALLEY_A_SOCK_BYTES_IN,
+	VALLEY_A_LAYER,
+	VALLEY_A_IFINDEX,
+	VALLEY_A_IFNAME,
+	VALLEY_A_KEY,
+	VALLEY_A_IN,
+	VALLEY_A_OUT,
+	VALLEY_A_FWD,
+	VALLEY_A_SERVICE_PORT,
+	VALLEY_A_SERVICE_NAME,
 
 	__VALLEY_A_MAX,
 	VALLEY_A_MAX = __VALLEY_A_MAX - 1
@@ -111,6 +146,64 @@ enum valley_attr {
 
 /* Longest version string the module sends, NUL included. */
 #define VALLEY_VERSION_LEN	32
+
+/**
+ * enum valley_layer - the four layers of the TCP/IP model
+ * @VALLEY_LAYER_UNSPEC: no layer (in a request: every layer)
+ * @VALLEY_LAYER_LINK: frames at each interface's ingress and egress
+ * @VALLEY_LAYER_INTERNET: IPv4 and IPv6 packets
+ * @VALLEY_LAYER_TRANSPORT: TCP segments, UDP datagrams, other protocols
+ * @VALLEY_LAYER_APPLICATION: TCP and UDP payload by service
+ */
+enum valley_layer {
+	VALLEY_LAYER_UNSPEC,
+	VALLEY_LAYER_LINK,
+	VALLEY_LAYER_INTERNET,
+	VALLEY_LAYER_TRANSPORT,
+	VALLEY_LAYER_APPLICATION,
+
+	__VALLEY_LAYER_MAX,
+	VALLEY_LAYER_MAX = __VALLEY_LAYER_MAX - 1
+};
+
+/*
+ * Layer rows: each message of a GET_LAYERS dump is one row: VALLEY_A_LAYER,
+ * VALLEY_A_KEY and the counts VALLEY_A_IN, VALLEY_A_OUT and (but for link
+ * rows) VALLEY_A_FWD; link rows also carry VALLEY_A_IFINDEX and
+ * VALLEY_A_IFNAME.  A GSO packet counts as the segments it stands for.
+ * The keys:
+ *
+ * link, per interface, in = ingress, out = egress:
+ *   frames, bytes (whole frames, link header included);
+ *   ipv4.*, ipv6.*, arp.*, other.* (frames and bytes by ethertype);
+ *   unicast.*, broadcast.*, multicast.* (frames and bytes by destination)
+ * internet:
+ *   ipv4.packets, ipv4.bytes, ipv6.packets, ipv6.bytes (bytes of the IP
+ *   packets); fragments (fragments arriving, before reassembly: in only);
+ *   icmp.echo_request, icmp.echo_reply, icmp.unreachable,
+ *   icmp.time_exceeded, icmp.other, and the same for icmpv6 plus
+ *   icmpv6.neighbour (router and neighbour discovery, redirects);
+ *   remote.loopback, remote.private (10/8, 172.16/12, 192.168/16,
+ *   fc00::/7), remote.link_local (169.254/16, fe80::/10, and the
+ *   unspecified address), remote.multicast (multicast and broadcast
+ *   destinations), remote.public: packets by the class of the far end
+ *   (the source of what comes in, the destination of the rest)
+ * transport:
+ *   tcp.segments, tcp.syn, tcp.syn_ack, tcp.fin, tcp.rst, tcp.data
+ *   (segments with payload), tcp.pure_ack (no payload, no SYN/FIN/RST),
+ *   tcp.payload_bytes, udp.datagrams, udp.payload_bytes;
+ *   port.well_known (0-1023), port.registered (1024-49151),
+ *   port.dynamic (49152-65535): TCP and UDP packets by the service side's
+ *   port, taken to be the lower of the two;
+ *   proto.N: packets of any other IP protocol N (rows only for those seen)
+ * application, TCP and UDP packets carrying payload, by service:
+ *   NAME.packets, NAME.bytes (payload bytes) for each service of the
+ *   table, and other.packets, other.bytes for ports it does not name
+ */
+
+/* Longest service name, NUL included; most services a namespace names. */
+#define VALLEY_SERVICE_NAME_LEN	16
+#define VALLEY_SERVICES_MAX	32
 
 /**
  * enum valley_part - parts of the module, as bits of VALLEY_A_INFO_PARTS

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * valley: per-layer traffic counters, declarations shared by their files.
+ *
+ * Counting happens in netfilter hooks, on per-CPU counters of the
+ * namespace (or of the interface), with no lock.  Readers sum the CPUs
+ * and subtract the sums saved at the last reset.
+ */
+#ifndef _VALLEY_LAYERS_H
+#define _VALLEY_LAYERS_H
+
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/u64_stats_sync.h>
+#include <net/genetlink.h>
+
+#include "valley.h"
+
+/* Where a packet goes: the columns of a row. */
+enum valley_dir { VALLEY_IN, VALLEY_OUT, VALLEY_FWD, VALLEY_DIRS };
+
+/* Internet and transport counters, kept for each direction. */
+enum valley_lstat {
+	VL_IPV4_PKTS, VL_IPV4_BYTES, VL_IPV6_PKTS, VL_IPV6_BYTES,
+	VL_FRAGMENTS,
+	VL_ICMP_ECHO_REQUEST, VL_ICMP_ECHO_REPLY, VL_ICMP_UNREACHABLE,
+	VL_ICMP_TIME_EXCEEDED, VL_ICMP_OTHER,
+	VL_ICMP6_ECHO_REQUEST, VL_ICMP6_ECHO_REPLY, VL_ICMP6_UNREACHABLE,
+	VL_ICMP6_TIME_EXCEEDED, VL_ICMP6_NEIGHBOUR, VL_ICMP6_OTHER,
+	VL_REMOTE_LOOPBACK, VL_REMOTE_PRIVATE, VL_REMOTE_LINK_LOCAL,
+	VL_REMOTE_MULTICAST, VL_REMOTE_PUBLIC,
+	VL_TCP_SEGMENTS, VL_TCP_SYN, VL_TCP_SYN_ACK, VL_TCP_FIN, VL_TCP_RST,
+	VL_TCP_DATA, VL_TCP_PURE_ACK, VL_TCP_PAYLOAD,
+	VL_UDP_DATAGRAMS, VL_UDP_PAYLOAD,
+	VL_PORT_WELL_KNOWN, VL_PORT_REGISTERED, VL_PORT_DYNAMIC,
+	VL_NUM
+};
+
+/* Per service: packets with payload and payload bytes. */
+enum { VL_APP_PKTS, VL_APP_BYTES, VL_APP_NUM };
+
+/* The counters of one namespace above the link layer. */
+struct valley_layer_sums {
+	u64	c[VALLEY_DIRS][VL_NUM];
+	u64	proto[VALLEY_DIRS][256];
+	u64	app[VALLEY_DIRS][VALLEY_SERVICES_MAX][VL_APP_NUM];
+};
+
+struct valley_layer_pcpu {
+	u64_stats_t		c[VALLEY_DIRS][VL_NUM];
+	u64_stats_t		proto[VALLEY_DIRS][256];
+	u64_stats_t		app[VALLEY_DIRS][VALLEY_SERVICES_MAX][VL_APP_NUM];
+	struct u64_stats_sync	syncp;
+};
+
+/* Link counters, for each of ingress (VALLEY_IN) and egress (VALLEY_OUT). */
+enum valley_link_stat {
+	VK_FRAMES, VK_BYTES,
+	VK_IPV4_FRAMES, VK_IPV4_BYTES, VK_IPV6_FRAMES, VK_IPV6_BYTES,
+	VK_ARP_FRAMES, VK_ARP_BYTES, VK_OTHER_FRAMES, VK_OTHER_BYTES,
+	VK_UNICAST_FRAMES, VK_UNICAST_BYTES, VK_BROADCAST_FRAMES,
+	VK_BROADCAST_BYTES, VK_MULTICAST_FRAMES, VK_MULTICAST_BYTES,
+	VK_NUM
+};
+
+struct valley_link_pcpu {
+	u64_stats_t		c[2][VK_NUM];
+	struct u64_stats_sync	syncp;
+};
+
+/**
+ * struct valley_dev - an interface valley counts at
+ * @node: in valley_layers.devs, under RTNL
+ * @dev: the interface (registered while it is in the list)
+ * @ops: its ingress and egress hooks
+ * @stats: per-CPU counters
+ * @base: the sums at the last reset, under RTNL
+ * @rcu: frees it once hooks that started before it left are done
+ */
+struct valley_dev {
+	struct list_head		node;
+	struct net_device		*dev;
+	struct nf_hook_ops		ops[2];
+	struct valley_link_pcpu __percpu *stats;
+	u64				base[2][VK_NUM];
+	struct rcu_head			rcu;
+};
+
+/**
+ * struct valley_layers - the per-layer state of one namespace
+ * @stats: per-CPU counters above the link layer
+ * @base_lock: protects @base
+ * @base: the sums at the last reset
+ * @devs: the namespace's interfaces, under RTNL
+ * @svc_lock: serializes changes of the service table
+ * @svc_port: service index of each port, 0 for none; read locklessly
+ * @svc_name: name of each service index (0 is "other"), under svc_lock
+ */
+struct valley_layers {
+	struct valley_layer_pcpu __percpu *stats;
+	spinlock_t			base_lock;	/* protects base */
+	struct valley_layer_sums	base;
+	struct list_head		devs;
+	struct mutex			svc_lock;	/* serializes changes */
+	u8				svc_port[65536];
+	char				svc_name[VALLEY_SERVICES_MAX]
+						[VALLEY_SERVICE_NAME_LEN];
+};
+
+/* One interface's link counters in a snapshot. */
+struct valley_link_snap {
+	int	ifindex;
+	char	name[IFNAMSIZ];
+	u64	v[2][VK_NUM];
+};
+
+/**
+ * struct valley_layers_snap - the counters a GET_LAYERS dump sends
+ * @layer: the layer asked for, or 0 for all
+ * @ifindex: the interface asked for, or 0 for all
+ * @link_pos: the next link row: interface * VK_NUM + counter
+ * @pos: the next row above the link layer
+ * @sums: the namespace's counters above the link layer
+ * @svc_name: the service names
+ * @nlinks: interfaces in @links
+ * @links: their counters
+ */
+struct valley_layers_snap {
+	u8				layer;
+	int				ifindex;
+	unsigned long			link_pos;
+	unsigned long			pos;
+	struct valley_layer_sums	sums;
+	char				svc_name[VALLEY_SERVICES_MAX]
+						[VALLEY_SERVICE_NAME_LEN];
+	unsigned int			nlinks;
+	struct valley_link_snap		*links;
+};
+
+/* layers.c */
+int valley_layers_net_init(struct net *net, struct valley_net *vn);
+void valley_layers_net_pre_exit(struct net *net, struct valley_net *vn);
+void valley_layers_net_exit(struct net *net, struct valley_net *vn);
+int valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out);
+int valley_layers_reset(struct valley_layers *vl);
+void valley_layers_rebase_service(struct valley_layers *vl, unsigned int svc);
+struct valley_layers_snap *valley_layers_snap(struct net *net, u8 layer,
+					      int ifindex);
+void valley_layers_snap_free(struct valley_layers_snap *snap);
+int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
+			    struct valley_layers_snap *snap);
+int valley_put_row(struct sk_buff *skb, struct netlink_callback *cb, u8 layer,
+		   const char *key, const u64 *v, bool fwd, int ifindex,
+		   const char *ifname);
+
+/* link.c */
+int valley_link_init(void);
+void valley_link_exit(void);
+void valley_link_reset(struct net *net);
+int valley_link_snap(struct net *net, struct valley_layers_snap *snap);
+int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
+			  struct valley_layers_snap *snap);
+
+/* services.c */
+void valley_services_init(struct valley_layers *vl);
+int valley_service_add(struct sk_buff *skb, struct genl_info *info);
+int valley_service_del(struct sk_buff *skb, struct genl_info *info);
+int valley_service_dump(struct sk_buff *skb, struct netlink_callback *cb);
+
+/* genl.c: the start of a dump message of CMD. */
+void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+		      u8 cmd);
+
+#endif /* _VALLEY_LAYERS_H */

@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * valley: the link layer - an ingress and an egress netdev hook on every
+ * interface of every namespace, counting frames by ethertype and by
+ * destination.
+ *
+ * A netdevice notifier follows interfaces as they come and go (and
+ * replays the existing ones when the module loads or unloads); it runs
+ * under RTNL, which also guards each namespace's list of interfaces.
+ * A hook that started before its unregistration may still run: an
+ * interface's counters are freed after an RCU grace period.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_netdev.h>
+#include <linux/rtnetlink.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+
+#include "layers.h"
+
+/* Link rows, in the order they are sent. */
+static const char *const valley_link_keys[VK_NUM] = {
+	[VK_FRAMES]		= "frames",
+	[VK_BYTES]		= "bytes",
+	[VK_IPV4_FRAMES]	= "ipv4.frames",
+	[VK_IPV4_BYTES]		= "ipv4.bytes",
+	[VK_IPV6_FRAMES]	= "ipv6.frames",
+	[VK_IPV6_BYTES]		= "ipv6.bytes",
+	[VK_ARP_FRAMES]		= "arp.frames",
+	[VK_ARP_BYTES]		= "arp.bytes",
+	[VK_OTHER_FRAMES]	= "other.frames",
+	[VK_OTHER_BYTES]	= "other.bytes",
+	[VK_UNICAST_FRAMES]	= "unicast.frames",
+	[VK_UNICAST_BYTES]	= "unicast.bytes",
+	[VK_BROADCAST_FRAMES]	= "broadcast.frames",
+	[VK_BROADCAST_BYTES]	= "broadcast.bytes",
+	[VK_MULTICAST_FRAMES]	= "multicast.frames",
+	[VK_MULTICAST_BYTES]	= "multicast.bytes",
+};
+
+static enum valley_link_stat valley_ethertype(__be16 proto)
+{
+	switch (proto) {
+	case htons(ETH_P_IP):
+		return VK_IPV4_FRAMES;
+	case htons(ETH_P_IPV6):
+		return VK_IPV6_FRAMES;
+	case htons(ETH_P_ARP):
+		return VK_ARP_FRAMES;
+	default:
+		return VK_OTHER_FRAMES;
+	}
+}
+
+/* Where a frame goes: VK_{UNI,BROAD,MULTI}CAST_FRAMES. */
+static enum valley_link_stat valley_cast(const struct sk_buff *skb,
+					 bool ingress)
+{
+	const struct net_device *dev = skb->dev;
+	const u8 *dest;
+
+	if (ingress) {
+		if (skb->pkt_type == PACKET_BROADCAST)
+			return VK_BROADCAST_FRAMES;
+		if (skb->pkt_type == PACKET_MULTICAST)
+			return VK_MULTICAST_FRAMES;
+		return VK_UNICAST_FRAMES;
+	}
+	/* Egress: the link header is at skb->data, if there is one. */
+	if (dev->addr_len != ETH_ALEN || dev->hard_header_len < ETH_HLEN ||
+	    skb_headlen(skb) < ETH_HLEN)
+		return VK_UNICAST_FRAMES;
+	dest = skb->data;
+	if (is_broadcast_ether_addr(dest))
+		return VK_BROADCAST_FRAMES;
+	if (is_multicast_ether_addr(dest))
+		return VK_MULTICAST_FRAMES;
+	return VK_UNICAST_FRAMES;
+}
+
+/* Headers repeated in each segment of a GSO frame of LINK link bytes. */
+static unsigned int valley_gso_hdr(const struct sk_buff *skb,
+				   unsigned int link)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	unsigned int hdr;
+
+	if (!skb_transport_header_was_set(skb))
+		return 0;
+	hdr = link + skb_transport_offset(skb);
+	if (shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6))
+		hdr += tcp_hdrlen(skb);
+	else if (shinfo->gso_type & SKB_GSO_UDP_L4)
+		hdr += sizeof(struct udphdr);
+	return hdr;
+}
+
+static unsigned int valley_link_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	bool ingress = state->hook == NF_NETDEV_INGRESS;
+	struct valley_dev *vd = priv;
+	/* At ingress the link header is already pulled. */
+	unsigned int link = ingress ? skb->mac_len : 0;
+	u64 frames = 1, bytes = skb->len + link;
+	struct valley_link_pcpu *s;
+	enum valley_link_stat type, cast;
+	unsigned long flags;
+	u64_stats_t *c;
+
+	if (skb_is_gso(skb)) {
+		unsigned int hdr = valley_gso_hdr(skb, link);
+		unsigned int size = skb_shinfo(skb)->gso_size;
+
+		frames = skb_shinfo(skb)->gso_segs;
+		if ((!frames || (skb_shinfo(skb)->gso_type & SKB_GSO_DODGY)) &&
+		    size && skb->len + link > hdr)
+			frames = DIV_ROUND_UP(skb->len + link - hdr, size);
+		frames = max_t(u64, frames, 1);
+		bytes += (frames - 1) * hdr;
+	}
+	type = valley_ethertype(skb->protocol);
+	cast = valley_cast(skb, ingress);
+
+	s = get_cpu_ptr(vd->stats);
+	c = s->c[ingress ? VALLEY_IN : VALLEY_OUT];
+	flags = u64_stats_update_begin_irqsave(&s->syncp);
+	u64_stats_add(&c[VK_FRAMES], frames);
+	u64_stats_add(&c[VK_BYTES], bytes);
+	u64_stats_add(&c[type], frames);
+	u64_stats_add(&c[type + 1], bytes);
+	u64_stats_add(&c[cast], frames);
+	u64_stats_add(&c[cast + 1], bytes);
+	u64_stats_update_end_irqrestore(&s->syncp, flags);
+	put_cpu_ptr(vd->stats);
+	return NF_ACCEPT;
+}
+
+static struct list_head *valley_devs(struct net *net)
+{
+	return &valley_pernet(net)->layers->devs;
+}
+
+static void valley_dev_free(struct valley_dev *vd)
+{
+	free_percpu(vd->stats);
+	kfree(vd);
+}
+
+static void valley_dev_free_rcu(struct rcu_head *head)
+{
+	valley_dev_free(container_of(head, struct valley_dev, rcu));
+}
+
+/* Start counting at DEV.  Under RTNL. */
+static void valley_dev_add(struct net_device *dev)
+{
+	struct valley_dev *vd;
+	int cpu, i, err;
+
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
+	if (!vd)
+		goto fail;
+	vd->stats = alloc_percpu(struct valley_link_pcpu);
+	if (!vd->stats) {
+		kfree(vd);
+		goto fail;
+	}
+	for_each_possible_cpu(cpu)
+		u64_stats_init(&per_cpu_ptr(vd->stats, cpu)->syncp);
+	vd->dev = dev;
+	for (i = 0; i < 2; i++) {
+		vd->ops[i].hook = valley_link_hook;
+		vd->ops[i].pf = NFPROTO_NETDEV;
+		vd->ops[i].hooknum = i ? NF_NETDEV_EGRESS : NF_NETDEV_INGRESS;
+		vd->ops[i].dev = dev;
+		vd->ops[i].priv = vd;
+	}
+	err = nf_register_net_hooks(dev_net(dev), vd->ops, 2);
+	if (err) {
+		valley_dev_free(vd);
+		goto fail;
+	}
+	list_add_tail(&vd->node, valley_devs(dev_net(dev)));
+	return;
+fail:
+	/* The interface works on; it is just not counted. */
+	net_warn_ratelimited("valley: cannot count at %s\n", dev->name);
+}
+
+static struct valley_dev *valley_dev_find(struct net_device *dev)
+{
+	struct valley_dev *vd;
+
+	list_for_each_entry(vd, valley_devs(dev_net(dev)), node)
+		if (vd->dev == dev)
+			return vd;
+	return NULL;
+}
+
+/* Stop counting at DEV.  Under RTNL. */
+static void valley_dev_del(struct net_device *dev)
+{
+	struct valley_dev *vd = valley_dev_find(dev);
+
+	if (!vd)
+		return;
+	nf_unregister_net_hooks(dev_net(dev), vd->ops, 2);
+	list_del(&vd->node);
+	/* Hooks that started before may run on: free after them. */
+	call_rcu(&vd->rcu, valley_dev_free_rcu);
+}
+
+static int valley_netdev_event(struct notifier_block *nb, unsigned long event,
+			       void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	switch (event) {
+	case NETDEV_REGISTER:
+		valley_dev_add(dev);
+		break;
+	case NETDEV_UNREGISTER:
+		valley_dev_del(dev);
+		break;
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block valley_netdev_nb = {
+	.notifier_call = valley_netdev_event,
+};
+
+static void valley_dev_sum(const struct valley_dev *vd, u64 v[2][VK_NUM])
+{
+	unsigned int start, d, i;
+	u64 one[2][VK_NUM];
+	int cpu;
+
+	memset(v, 0, sizeof(u64) * 2 * VK_NUM);
+	for_each_possible_cpu(cpu) {
+		const struct valley_link_pcpu *s = per_cpu_ptr(vd->stats, cpu);
+
+		do {
+			start = u64_stats_fetch_begin(&s->syncp);
+			for (d = 0; d < 2; d++)
+				for (i = 0; i < VK_NUM; i++)
+					one[d][i] = u64_stats_read(&s->c[d][i]);
+		} while (u64_stats_fetch_retry(&s->syncp, start));
+		for (d = 0; d < 2; d++)
+			for (i = 0; i < VK_NUM; i++)
+				v[d][i] += one[d][i];
+	}
+}
+
+/* Count every interface of NET from zero again. */
+void valley_link_reset(struct net *net)
+{
+	struct valley_dev *vd;
+
+	rtnl_lock();
+	list_for_each_entry(vd, valley_devs(net), node)
+		valley_dev_sum(vd, vd->base);
+	rtnl_unlock();
+}
+
+/* Copy the link counters of NET (one interface, or all) into SNAP. */
+int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
+{
+	struct valley_link_snap *ls;
+	struct valley_dev *vd;
+	unsigned int n = 0, d, i;
+
+	rtnl_lock();
+	list_for_each_entry(vd, valley_devs(net), node)
+		n++;
+	snap->links = kvcalloc(max(n, 1U), sizeof(*snap->links), GFP_KERNEL);
+	if (!snap->links) {
+		rtnl_unlock();
+		return -ENOMEM;
+	}
+	list_for_each_entry(vd, valley_devs(net), node) {
+		if (snap->ifindex && vd->dev->ifindex != snap->ifindex)
+			continue;
+		ls = &snap->links[snap->nlinks++];
+		ls->ifindex = vd->dev->ifindex;
+		strscpy(ls->name, vd->dev->name, sizeof(ls->name));
+		valley_dev_sum(vd, ls->v);
+		for (d = 0; d < 2; d++)
+			for (i = 0; i < VK_NUM; i++)
+				ls->v[d][i] -= vd->base[d][i];
+	}
+	rtnl_unlock();
+	return 0;
+}
+
+/* Send the link rows of SNAP from SNAP->link_pos on. */
+int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
+			  struct valley_layers_snap *snap)
+{
+	for (; snap->link_pos < snap->nlinks * VK_NUM; snap->link_pos++) {
+		const struct valley_link_snap *ls =
+			&snap->links[snap->link_pos / VK_NUM];
+		unsigned int k = snap->link_pos % VK_NUM;
+		u64 v[2] = { ls->v[0][k], ls->v[1][k] };
+
+		if (valley_put_row(skb, cb, VALLEY_LAYER_LINK,
+				   valley_link_keys[k], v, false, ls->ifindex,
+				   ls->name))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+int __init valley_link_init(void)
+{
+	/* Also calls valley_netdev_event() for the interfaces there are. */
+	return register_netdevice_notifier(&valley_netdev_nb);
+}
+
+void valley_link_exit(void)
+{
+	/* Also takes every interface's hooks off, as if unregistered. */
+	unregister_netdevice_notifier(&valley_netdev_nb);
+	/* The counters' frees are module code: let them run first. */
+	rcu_barrier();
+}
