@@ -225,14 +225,9 @@ static const struct {
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
 
-struct sock_stats {
-	uint64_t v[VALLEY_A_MAX + 1];
-	unsigned int seen;
-};
-
 static int stats_attr_cb(const struct nlattr *attr, void *data)
 {
-	struct sock_stats *s = data;
+	struct vstat_sock_stats *s = data;
 	unsigned int type = mnl_attr_get_type(attr);
 
 	if (type <= VALLEY_A_MAX && type >= VALLEY_A_SOCK_STREAM_OPEN &&
@@ -243,7 +238,7 @@ static int stats_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static int stats_cb(const struct nlmsghdr *nlh, void *data)
+int vstat_sock_stats_cb(const struct nlmsghdr *nlh, void *data)
 {
 	return mnl_attr_parse(nlh, sizeof(struct genlmsghdr), stats_attr_cb,
 			      data);
@@ -251,7 +246,7 @@ static int stats_cb(const struct nlmsghdr *nlh, void *data)
 
 int vstat_stats(const struct vstat_opts *opts)
 {
-	struct sock_stats s = { 0 };
+	struct vstat_sock_stats s = { 0 };
 	struct vl_genl g;
 	struct json j;
 	size_t i;
@@ -261,7 +256,7 @@ int vstat_stats(const struct vstat_opts *opts)
 	if (err)
 		return err;
 	err = vl_genl_talk(&g, vl_genl_msg(&g, VALLEY_CMD_GET_SOCK_STATS, 0),
-			   stats_cb, &s);
+			   vstat_sock_stats_cb, &s);
 	if (err) {
 		err = vl_genl_fail(&g, VSTAT_PROG,
 				   "cannot read the socket counters", err);

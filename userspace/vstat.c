@@ -4,8 +4,10 @@
  *
  * This file parses the command line and hands over to one view.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "genl.h"
@@ -14,12 +16,23 @@
 static const struct command {
 	const char *name;
 	int (*run)(const struct vstat_opts *opts);
+	int (*run_args)(const struct vstat_opts *opts, int argc, char **argv);
 	const char *help;
 } commands[] = {
-	{ "info",  vstat_info,  "module version, address family and parts running" },
-	{ "sockets", vstat_sockets, "AF_VALLEY sockets of this namespace, like ss" },
-	{ "stats", vstat_stats, "AF_VALLEY counters: sockets open, connections, traffic" },
-	{ "reset", vstat_reset, "zero this namespace's counters (needs CAP_NET_ADMIN)" },
+	{ "live", vstat_live, NULL,
+	  "the layers live, refreshed every interval (the default)" },
+	{ "layers", NULL, vstat_layers,
+	  "[LAYER] [dev IFNAME]: one snapshot of the per-layer counters" },
+	{ "service", NULL, vstat_service,
+	  "[list] | add PORT NAME | del PORT: the port to service table" },
+	{ "info", vstat_info, NULL,
+	  "module version, address family and parts running" },
+	{ "sockets", vstat_sockets, NULL,
+	  "AF_VALLEY sockets of this namespace, like ss" },
+	{ "stats", vstat_stats, NULL,
+	  "AF_VALLEY counters: sockets open, connections, traffic" },
+	{ "reset", vstat_reset, NULL,
+	  "zero this namespace's counters (needs CAP_NET_ADMIN)" },
 };
 
 static void usage(FILE *out)
@@ -35,12 +48,14 @@ static void usage(FILE *out)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(out,
-		"Without a command, vstat runs \"info\".\n"
+		"Without a command, vstat runs \"live\".\n"
 		"\n"
 		"Options:\n"
-		"  -j, --json     print JSON instead of text\n"
-		"  -h, --help     show this help and exit\n"
-		"  -V, --version  show vstat's version and exit\n"
+		"  -i, --interval SECONDS  refresh every SECONDS (live; default 1)\n"
+		"  -c, --count N           print N snapshots and exit (live)\n"
+		"  -j, --json              print JSON instead of text\n"
+		"  -h, --help              show this help and exit\n"
+		"  -V, --version           show vstat's version and exit\n"
 		"\n"
 		"Exit status: 0 success, 1 the operation failed, 2 bad usage,\n"
 		"3 the valley module is not loaded.  See vstat(8).\n");
@@ -49,18 +64,40 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count",   required_argument, NULL, 'c' },
 		{ "json",    no_argument, NULL, 'j' },
 		{ "help",    no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vstat_opts opts = { 0 };
-	const char *cmd = "info";
+	struct vstat_opts opts = { .interval = 1.0 };
+	const char *cmd = "live";
+	char *end;
 	size_t i;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:c:jhV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'i':
+			errno = 0;
+			opts.interval = strtod(optarg, &end);
+			if (errno || *end || end == optarg ||
+			    !(opts.interval >= 0.1 && opts.interval <= 3600)) {
+				fprintf(stderr, "%s: the interval is 0.1 to 3600 seconds, not '%s'\n",
+					VSTAT_PROG, optarg);
+				return VL_EXIT_USAGE;
+			}
+			break;
+		case 'c':
+			errno = 0;
+			opts.count = strtol(optarg, &end, 10);
+			if (errno || *end || end == optarg || opts.count < 1) {
+				fprintf(stderr, "%s: the count is a number from 1, not '%s'\n",
+					VSTAT_PROG, optarg);
+				return VL_EXIT_USAGE;
+			}
+			break;
 		case 'j':
 			opts.json = true;
 			break;
@@ -77,14 +114,19 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		cmd = argv[optind++];
-	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument '%s' (try '%s --help')\n",
-			VSTAT_PROG, argv[optind], VSTAT_PROG);
-		return VL_EXIT_USAGE;
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(cmd, commands[i].name))
+			continue;
+		if (commands[i].run_args)
+			return commands[i].run_args(&opts, argc - optind,
+						    argv + optind);
+		if (optind < argc) {
+			fprintf(stderr, "%s: unexpected argument '%s' (try '%s --help')\n",
+				VSTAT_PROG, argv[optind], VSTAT_PROG);
+			return VL_EXIT_USAGE;
+		}
+		return commands[i].run(&opts);
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(cmd, commands[i].name))
-			return commands[i].run(&opts);
 	fprintf(stderr, "%s: unknown command '%s' (try '%s --help')\n",
 		VSTAT_PROG, cmd, VSTAT_PROG);
 	return VL_EXIT_USAGE;

@@ -6,17 +6,41 @@
 #define VALLEY_USER_VSTAT_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "valley.h"
 
 #define VSTAT_PROG "vstat"
 
 struct vstat_opts {
 	bool json;
+	double interval;		/* seconds between refreshes */
+	long count;			/* snapshots to print, 0: no end */
 };
+
+struct json;
+struct vl_rows;
+struct nlmsghdr;
+
+/* sockets.c: the AF_VALLEY counters, by VALLEY_A_SOCK_* attribute. */
+struct vstat_sock_stats {
+	uint64_t v[VALLEY_A_MAX + 1];
+	unsigned int seen;
+};
+
+int vstat_sock_stats_cb(const struct nlmsghdr *nlh, void *data);
 
 /* Each view returns a VL_EXIT_* status. */
 int vstat_info(const struct vstat_opts *opts);
 int vstat_reset(const struct vstat_opts *opts);
 int vstat_sockets(const struct vstat_opts *opts);
 int vstat_stats(const struct vstat_opts *opts);
+int vstat_layers(const struct vstat_opts *opts, int argc, char **argv);
+int vstat_service(const struct vstat_opts *opts, int argc, char **argv);
+int vstat_live(const struct vstat_opts *opts);
+
+/* view_layers.c: the rows of a snapshot as text or JSON. */
+void vstat_print_layers(const struct vl_rows *rows);
+void vstat_json_layers(struct json *j, const struct vl_rows *rows);
 
 #endif
