@@ -276,4 +276,152 @@ TEST_F(genl, unprivileged_info_allowed)
 	EXPECT_EQ(0, as_nobody(nobody_reads_info));
 }
 
+static struct nlmsghdr *layers_dump(struct vt_nl *t)
+{
+	struct nlmsghdr *nlh = vt_valley_msg(t, VALLEY_CMD_GET_LAYERS);
+
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	return nlh;
+}
+
+TEST_F(genl, layers_bad_requests)
+{
+	struct vt_nl *t = &self->t;
+	struct nlmsghdr *nlh;
+
+	nlh = layers_dump(t);
+	mnl_attr_put_u8(nlh, VALLEY_A_LAYER, VALLEY_LAYER_MAX + 1);
+	EXPECT_EQ(-ERANGE, vt_talk(t, nlh));
+	EXPECT_NE('\0', t->extack[0]);
+
+	nlh = layers_dump(t);
+	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 99999);
+	EXPECT_EQ(-ENODEV, vt_talk(t, nlh));
+	EXPECT_STREQ("no such interface in this namespace", t->extack);
+
+	nlh = layers_dump(t);
+	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 0);
+	EXPECT_EQ(-ERANGE, vt_talk(t, nlh));
+
+	nlh = layers_dump(t);
+	mnl_attr_put_u8(nlh, VALLEY_A_LAYER, VALLEY_LAYER_INTERNET);
+	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 1);
+	EXPECT_EQ(-EINVAL, vt_talk(t, nlh));
+	EXPECT_STREQ("an interface narrows the link layer only", t->extack);
+
+	nlh = layers_dump(t);
+	mnl_attr_put_strz(nlh, VALLEY_A_KEY, "tcp.syn");
+	EXPECT_EQ(-EINVAL, vt_talk(t, nlh));
+	EXPECT_STREQ("attribute is only sent by the kernel", t->extack);
+
+	/* Only as a dump, and only in the family's version. */
+	EXPECT_EQ(-EOPNOTSUPP,
+		  vt_talk(t, vt_valley_msg(t, VALLEY_CMD_GET_LAYERS)));
+	nlh = vt_msg(t, t->family_id, VALLEY_CMD_GET_LAYERS, 2);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	EXPECT_EQ(-EINVAL, vt_talk(t, nlh));
+	EXPECT_NE(NULL, strstr(t->extack, "unsupported valley netlink version"));
+}
+
+/* A dump narrowed to one interface sends that interface's rows only. */
+TEST_F(genl, layers_dump_one_interface)
+{
+	struct vt_nl *t = &self->t;
+	struct nlmsghdr *nlh = layers_dump(t);
+
+	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 1);
+	ASSERT_EQ(0, vt_talk(t, nlh));
+	ASSERT_NE(NULL, t->tb[VALLEY_A_LAYER]);
+	EXPECT_EQ(VALLEY_LAYER_LINK, mnl_attr_get_u8(t->tb[VALLEY_A_LAYER]));
+	ASSERT_NE(NULL, t->tb[VALLEY_A_IFNAME]);
+	EXPECT_STREQ("lo", mnl_attr_get_str(t->tb[VALLEY_A_IFNAME]));
+	/* The last row of an interface. */
+	EXPECT_STREQ("multicast.bytes", mnl_attr_get_str(t->tb[VALLEY_A_KEY]));
+	EXPECT_EQ(NULL, t->tb[VALLEY_A_FWD]);
+}
+
+static struct nlmsghdr *service_msg(struct vt_nl *t, unsigned char cmd,
+				    int port, const char *name)
+{
+	struct nlmsghdr *nlh = vt_valley_msg(t, cmd);
+
+	if (port >= 0)
+		mnl_attr_put_u16(nlh, VALLEY_A_SERVICE_PORT, port);
+	if (name)
+		mnl_attr_put_strz(nlh, VALLEY_A_SERVICE_NAME, name);
+	return nlh;
+}
+
+TEST_F(genl, service_bad_requests)
+{
+	struct vt_nl *t = &self->t;
+	const int add = VALLEY_CMD_SERVICE_ADD, del = VALLEY_CMD_SERVICE_DEL;
+
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, -1, "api")));
+	EXPECT_STREQ("a service port is needed", t->extack);
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, NULL)));
+	EXPECT_STREQ("a service name is needed", t->extack);
+	EXPECT_EQ(-ERANGE, vt_talk(t, service_msg(t, add, 0, "api")));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "")));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "Api")));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "other")));
+	EXPECT_EQ(-EINVAL,
+		  vt_talk(t, service_msg(t, add, 3000, "sixteen-letters1")));
+	EXPECT_EQ(-EEXIST, vt_talk(t, service_msg(t, add, 22, "api")));
+	EXPECT_EQ(-ENOENT, vt_talk(t, service_msg(t, del, 3000, NULL)));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, del, -1, NULL)));
+
+	/* Fifteen letters fit; the slot is free again after the delete. */
+	EXPECT_EQ(0, vt_talk(t, service_msg(t, add, 3000, "fifteen-letters")));
+	EXPECT_EQ(0, vt_talk(t, service_msg(t, add, 3001, "fifteen-letters")));
+	EXPECT_EQ(0, vt_talk(t, service_msg(t, del, 3000, NULL)));
+	EXPECT_EQ(0, vt_talk(t, service_msg(t, del, 3001, NULL)));
+}
+
+/* The table holds VALLEY_SERVICES_MAX - 1 names; then ENOSPC. */
+TEST_F(genl, service_table_full)
+{
+	struct vt_nl *t = &self->t;
+	char name[16];
+	int i, added = 0, err = 0;
+
+	for (i = 0; i < VALLEY_SERVICES_MAX && !err; i++) {
+		snprintf(name, sizeof(name), "svc%d", i);
+		err = vt_talk(t, service_msg(t, VALLEY_CMD_SERVICE_ADD,
+					     40000 + i, name));
+		added += !err;
+	}
+	EXPECT_EQ(-ENOSPC, err);
+	EXPECT_STREQ("the service table is full", t->extack);
+	/* The defaults take 10 of the 31 named slots. */
+	EXPECT_EQ(VALLEY_SERVICES_MAX - 1 - 10, added);
+	for (i = 0; i < added; i++)
+		EXPECT_EQ(0, vt_talk(t, service_msg(t, VALLEY_CMD_SERVICE_DEL,
+						    40000 + i, NULL)));
+}
+
+static int nobody_adds_service(void)
+{
+	static struct vt_nl t;
+
+	if (vt_open(&t))
+		return 10;
+	if (vt_talk(&t, service_msg(&t, VALLEY_CMD_SERVICE_ADD, 3000, "api")) !=
+	    -EPERM)
+		return 11;
+	if (strcmp(t.extack, "changing the service table needs CAP_NET_ADMIN"))
+		return 12;
+	if (vt_talk(&t, service_msg(&t, VALLEY_CMD_SERVICE_DEL, 22, NULL)) !=
+	    -EPERM)
+		return 13;
+	if (vt_talk(&t, layers_dump(&t)))
+		return 14;
+	return 0;
+}
+
+TEST_F(genl, unprivileged_service_change_refused)
+{
+	EXPECT_EQ(0, as_nobody(nobody_adds_service));
+}
+
 TEST_HARNESS_MAIN
