@@ -445,6 +445,7 @@ int valley_layers_net_init(struct net *net, struct valley_net *vn)
 	struct valley_layers *vl;
 	struct nf_hook_ops *ops;
 	int cpu, err = -ENOMEM;
+	unsigned int i;
 
 	vl = kvzalloc(sizeof(*vl), GFP_KERNEL);
 	if (!vl)
@@ -461,8 +462,8 @@ int valley_layers_net_init(struct net *net, struct valley_net *vn)
 	ops = kmemdup(valley_ip_ops, sizeof(valley_ip_ops), GFP_KERNEL);
 	if (!ops)
 		goto err_percpu;
-	for (cpu = 0; cpu < ARRAY_SIZE(valley_ip_ops); cpu++)
-		ops[cpu].priv = vl;
+	for (i = 0; i < ARRAY_SIZE(valley_ip_ops); i++)
+		ops[i].priv = vl;
 	vn->layers = vl;
 	vn->ip_ops = ops;
 	err = nf_register_net_hooks(net, ops, ARRAY_SIZE(valley_ip_ops));

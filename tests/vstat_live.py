@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+#
+# vstat's live view driven in a pseudo-terminal: it takes the alternate
+# screen, answers its keys, redraws at once on a resize, and gives the
+# terminal back as it found it on q, on Ctrl-C and on SIGTERM.
+# Needs VALLEY_SRC; runs the ASan/UBSan build of vstat.  Output is KTAP.
+
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import termios
+import time
+
+SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
+
+ENTER = b"\x1b[?1049h"
+LEAVE = b"\x1b[?25h\x1b[?1049l"
+CLEAR = b"\x1b[H\x1b[2J"
+
+
+class Failed(Exception):
+    pass
+
+
+class Term:
+    """vstat -i INTERVAL in a pty, then `stty -a` from the same shell."""
+
+    def __init__(self, interval):
+        env = dict(os.environ, TERM="xterm")
+        env.pop("LD_PRELOAD", None)
+        env["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=99"
+        env["UBSAN_OPTIONS"] = "halt_on_error=1:exitcode=98"
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            os.execve("/bin/sh", ["sh", "-c", f'"$0" -i {interval}; '
+                                  'echo "vstat-exit=$?"; stty -a', VSTAT],
+                      env)
+        self.out = b""
+        self.resize(30, 100)
+
+    def read_until(self, what, timeout=10.0):
+        end = time.monotonic() + timeout
+        while what not in self.out:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Failed(f"no {what!r} in {timeout}s; got "
+                             f"{self.out[-300:]!r}")
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    data = os.read(self.fd, 65536)
+                except OSError:
+                    data = b""
+                if not data:
+                    raise Failed(f"pty closed before {what!r}; got "
+                                 f"{self.out[-300:]!r}")
+                self.out += data
+
+    def mark(self):
+        return len(self.out)
+
+    def since(self, mark):
+        return self.out[mark:]
+
+    def send(self, keys):
+        os.write(self.fd, keys)
+
+    def resize(self, rows, cols):
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ,
+                    struct.pack("HHHH", rows, cols, 0, 0))
+
+    def finish(self):
+        """The exit status of vstat and all the terminal showed."""
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            r, _, _ = select.select([self.fd], [], [], 1)
+            if not r:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                break           # EIO: the shell is gone
+            if not data:
+                break
+            self.out += data
+        os.waitpid(self.pid, 0)
+        os.close(self.fd)
+        if b"vstat-exit=" not in self.out:
+            raise Failed(f"vstat did not exit: {self.out[-300:]!r}")
+        tail = self.out[self.out.rindex(b"vstat-exit="):]
+        return int(tail.split(b"=")[1].split()[0]), self.out
+
+
+def check_restored(out, code):
+    if code != 0:
+        raise Failed(f"vstat exited {code}")
+    if LEAVE not in out:
+        raise Failed("the alternate screen was not left")
+    stty = out[out.rindex(b"vstat-exit="):]
+    for flag in (b" icanon", b" echo "):
+        if flag not in stty:
+            raise Failed(f"terminal not restored: no{flag.decode()} in "
+                         f"{stty[:400]!r}")
+
+
+def test_keys_and_quit():
+    t = Term(5)
+    t.read_until(ENTER)
+    t.read_until(b"q quit")
+    # Focus the link layer: the next frame has LINK and no TRANSPORT.
+    m = t.mark()
+    t.send(b"4")
+    t.read_until(b"sort by", 5)
+    frame = t.since(m)
+    frame = frame[frame.rindex(CLEAR):]
+    if b"TRANSPORT" in frame or b"LINK" not in frame:
+        raise Failed(f"focus on link: {frame[:300]!r}")
+    m = t.mark()
+    t.send(b"p")
+    t.read_until(b"[paused]", 5)
+    t.send(b"0")
+    # A resize redraws at once, well before the 5 s interval.
+    m = t.mark()
+    start = time.monotonic()
+    t.resize(40, 120)
+    os.kill(t.pid, 0)
+    while CLEAR not in t.since(m):
+        if time.monotonic() - start > 2:
+            raise Failed("no redraw after a resize")
+        t.read_until(CLEAR, 2)
+    t.send(b"q")
+    code, out = t.finish()
+    check_restored(out, code)
+
+
+def stopped_by(stop):
+    t = Term(0.2)
+    t.read_until(b"q quit")
+    stop(t)
+    code, out = t.finish()
+    check_restored(out, code)
+
+
+def test_ctrl_c():
+    stopped_by(lambda t: t.send(b"\x03"))
+
+
+def test_sigterm():
+    # vstat is the shell's child: signal it by name.
+    stopped_by(lambda t: os.system("pkill -TERM -x vstat"))
+
+
+def main():
+    tests = [test_keys_and_quit, test_ctrl_c, test_sigterm]
+    print("TAP version 13")
+    print(f"1..{len(tests)}")
+    failed = 0
+    for i, t in enumerate(tests, 1):
+        name = t.__name__[len("test_"):]
+        try:
+            t()
+            print(f"ok {i} {name}")
+        except (Failed, OSError, ValueError) as e:
+            failed += 1
+            print(f"# {e}")
+            print(f"not ok {i} {name}")
+        sys.stdout.flush()
+    print(f"# Totals: pass:{len(tests) - failed} fail:{failed}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    sys.exit(main())
