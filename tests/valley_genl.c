@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <grp.h>
@@ -276,6 +277,25 @@ TEST_F(genl, unprivileged_info_allowed)
 	EXPECT_EQ(0, as_nobody(nobody_reads_info));
 }
 
+/*
+ * Whether a dump's start can send an extack message: 6.1 starts dumps
+ * without one (netlink_dump_start() leaves cb->extack unset), so there
+ * only the errno can be checked.
+ */
+static bool start_has_extack(void)
+{
+	struct utsname u;
+	int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor > 1);
+}
+
+/* EXPECT that the dump's start said WANT, where the kernel can say it. */
+#define EXPECT_START_MSG(want, t) \
+	EXPECT_STREQ(start_has_extack() ? (want) : "", (t)->extack)
+
 static struct nlmsghdr *layers_dump(struct vt_nl *t)
 {
 	struct nlmsghdr *nlh = vt_valley_msg(t, VALLEY_CMD_GET_LAYERS);
@@ -297,7 +317,7 @@ TEST_F(genl, layers_bad_requests)
 	nlh = layers_dump(t);
 	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 99999);
 	EXPECT_EQ(-ENODEV, vt_talk(t, nlh));
-	EXPECT_STREQ("no such interface in this namespace", t->extack);
+	EXPECT_START_MSG("no such interface in this namespace", t);
 
 	nlh = layers_dump(t);
 	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 0);
@@ -307,7 +327,7 @@ TEST_F(genl, layers_bad_requests)
 	mnl_attr_put_u8(nlh, VALLEY_A_LAYER, VALLEY_LAYER_INTERNET);
 	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 1);
 	EXPECT_EQ(-EINVAL, vt_talk(t, nlh));
-	EXPECT_STREQ("an interface narrows the link layer only", t->extack);
+	EXPECT_START_MSG("an interface narrows the link layer only", t);
 
 	nlh = layers_dump(t);
 	mnl_attr_put_strz(nlh, VALLEY_A_KEY, "tcp.syn");
@@ -320,7 +340,8 @@ TEST_F(genl, layers_bad_requests)
 	nlh = vt_msg(t, t->family_id, VALLEY_CMD_GET_LAYERS, 2);
 	nlh->nlmsg_flags |= NLM_F_DUMP;
 	EXPECT_EQ(-EINVAL, vt_talk(t, nlh));
-	EXPECT_NE(NULL, strstr(t->extack, "unsupported valley netlink version"));
+	EXPECT_START_MSG("unsupported valley netlink version (the module speaks 1)",
+			 t);
 }
 
 /* A dump narrowed to one interface sends that interface's rows only. */

@@ -89,11 +89,19 @@ static int noop_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* The end of a dump, which may carry the error that cut it short. */
 static int done_cb(const struct nlmsghdr *nlh, void *data)
 {
-	(void)nlh;
+	int error;
+
 	(void)data;
-	return MNL_CB_STOP;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(error)))
+		return MNL_CB_STOP;
+	memcpy(&error, mnl_nlmsg_get_payload(nlh), sizeof(error));
+	if (!error)
+		return MNL_CB_STOP;
+	errno = -error;
+	return MNL_CB_ERROR;
 }
 
 static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {

@@ -9,7 +9,8 @@
 #   demo   a short scripted tour of vstat
 #   shell  an interactive shell on the console (the demo with a terminal)
 #   canary load the module and nothing else (the debug lane's self-test)
-#   bench  run the benchmarks (build/bench/vbench), output in bench.txt
+#   bench  run the benchmarks (build/bench/vbench, tests/bench/layers.sh),
+#          output in bench.txt
 # On a kernel with kmemleak, a scan after the run leaves its report in the
 # results share as kmemleak.txt.
 # The kernel command line passes VALLEY_* to this script as environment.
@@ -86,6 +87,26 @@ kmemleak_scan() {
 	cat "$f" >"$results/kmemleak.txt"
 }
 
+# Traffic for the demo to watch: a namespace "demo" behind a veth pair,
+# pinged twice a second and serving this tree over HTTP, fetched every
+# second.
+start_traffic() {
+	ip netns add demo
+	ip link add demo0 type veth peer name demo1 netns demo
+	ip addr add 10.0.0.1/24 dev demo0
+	ip link set demo0 up
+	ip -n demo addr add 10.0.0.2/24 dev demo1
+	ip -n demo link set demo1 up
+	ip -n demo link set lo up
+	ip netns exec demo python3 -m http.server 80 --bind 10.0.0.2 \
+		--directory "$VALLEY_SRC" >/dev/null 2>&1 &
+	ping -q -i 0.5 10.0.0.2 >/dev/null 2>&1 &
+	(while sleep 1; do
+		python3 -c 'import urllib.request as u
+u.urlopen("http://10.0.0.2/README.md", timeout=5).read()'
+	done) >/dev/null 2>&1 &
+}
+
 run_demo() {
 	export PATH="$VALLEY_SRC/userspace:$PATH"
 	load_module || return 1
@@ -101,17 +122,25 @@ run_demo() {
 	echo "\$ vstat sockets"
 	vstat sockets
 	wait
-	echo "\$ vstat stats"
-	vstat stats
 	echo "\$ vstat stats --json"
 	vstat stats --json
 	echo "the listener received: $(cat /run/valley/demo.out)"
+	echo "== traffic: ping and HTTP to a namespace behind veth demo0"
+	start_traffic
+	sleep 8
+	echo "\$ vstat layers application"
+	vstat layers application | grep -v ' 0  *0  *0$'
+	echo "\$ vstat layers dev demo0"
+	vstat layers dev demo0
 }
 
 run_shell() {
 	run_demo
 	stty rows "${VALLEY_ROWS:-24}" cols "${VALLEY_COLS:-80}" 2>/dev/null
-	echo "== a shell in the guest: vstat is on PATH; exit (or Ctrl-D) powers off"
+	# The live view first; q leaves it for a shell.
+	setsid -c -w vstat
+	echo "== a shell in the guest: vstat is on PATH (vstat: the live view);"
+	echo "== exit (or Ctrl-D) powers off"
 	cd "$VALLEY_SRC" || true
 	# The host's rc files are not the guest's: a plain shell.
 	PS1='valley-guest:\w# ' setsid -c /bin/bash --norc -i
@@ -122,7 +151,8 @@ case "$VALLEY_MODE" in
 tests) run_tests; kmemleak_scan ;;
 canary) load_module; echo "$?" >"$results/status"; kmemleak_scan ;;
 bench)
-	load_module && "$VALLEY_SRC/build/bench/vbench" >"$results/bench.txt" 2>&1
+	load_module && { "$VALLEY_SRC/build/bench/vbench" &&
+		"$VALLEY_SRC/tests/bench/layers.sh"; } >"$results/bench.txt" 2>&1
 	echo "$?" >"$results/status"
 	;;
 demo) run_demo; echo "$?" >"$results/status" ;;
