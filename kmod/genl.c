@@ -48,17 +48,28 @@ static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
 
 static struct genl_family valley_genl_family;
 
-static int valley_pre_doit(const struct valley_genl_op *ops,
-			   struct sk_buff *skb, struct genl_info *info)
+/*
+ * Every request, a dump's start included: refuse another version of the
+ * family, and count the rest.
+ */
+static int valley_check_request(struct net *net, u8 version,
+				struct netlink_ext_ack *extack)
 {
-	if (info->genlhdr->version != VALLEY_GENL_VERSION) {
-		NL_SET_ERR_MSG(info->extack,
+	if (version != VALLEY_GENL_VERSION) {
+		NL_SET_ERR_MSG(extack,
 			       "unsupported valley netlink version (the module speaks "
 			       __stringify(VALLEY_GENL_VERSION) ")");
 		return -EINVAL;
 	}
-	valley_count(valley_pernet(genl_info_net(info)), VALLEY_STAT_REQUESTS, 1);
+	valley_count(valley_pernet(net), VALLEY_STAT_REQUESTS, 1);
 	return 0;
+}
+
+static int valley_pre_doit(const struct valley_genl_op *ops,
+			   struct sk_buff *skb, struct genl_info *info)
+{
+	return valley_check_request(genl_info_net(info),
+				    info->genlhdr->version, info->extack);
 }
 
 static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
@@ -188,15 +199,8 @@ static int valley_dump_check(struct netlink_callback *cb)
 {
 	const struct genlmsghdr *gh = nlmsg_data(cb->nlh);
 
-	if (gh->version != VALLEY_GENL_VERSION) {
-		NL_SET_ERR_MSG(cb->extack,
-			       "unsupported valley netlink version (the module speaks "
-			       __stringify(VALLEY_GENL_VERSION) ")");
-		return -EINVAL;
-	}
-	valley_count(valley_pernet(sock_net(cb->skb->sk)),
-		     VALLEY_STAT_REQUESTS, 1);
-	return 0;
+	return valley_check_request(sock_net(cb->skb->sk), gh->version,
+				    cb->extack);
 }
 
 /* A GET_LAYERS dump starts: check the request, take the snapshot. */
