@@ -278,6 +278,35 @@ static unsigned int valley_ipv4_hook(void *priv, struct sk_buff *skb,
 	return NF_ACCEPT;
 }
 
+/*
+ * IPv6 reassembles after LOCAL_IN (unless conntrack did it earlier), so
+ * a fragmented packet this host receives counts as one packet at its
+ * first fragment, and its bytes as the sender counted them: those of
+ * every fragment without the fragment header.  FORWARD sees fragments
+ * and counts each, as it does for IPv4.
+ */
+static void valley_ipv6_frag(const struct sk_buff *skb, int thoff, u8 nexthdr,
+			     __be16 frag_off, struct valley_pkt *p)
+{
+	struct frag_hdr _fh, *fh;
+
+	if (frag_off & htons(IP6_OFFSET)) {
+		/* A later fragment: ipv6_skip_exthdr stopped at its header. */
+		fh = skb_header_pointer(skb, thoff, sizeof(_fh), &_fh);
+		p->proto = fh ? fh->nexthdr : nexthdr;
+		p->ip_bytes = skb->len - skb_network_offset(skb);
+		if (p->dir == VALLEY_IN) {
+			p->segs = 0;
+			p->ip_bytes = max_t(int, skb->len - thoff -
+					    (int)sizeof(_fh), 0);
+		}
+		return;
+	}
+	valley_parse_l4(skb, thoff, p);
+	if (p->dir == VALLEY_IN && (frag_off & htons(IP6_MF)))
+		p->ip_bytes -= sizeof(_fh);
+}
+
 static unsigned int valley_ipv6_hook(void *priv, struct sk_buff *skb,
 				     const struct nf_hook_state *state)
 {
@@ -297,10 +326,12 @@ static unsigned int valley_ipv6_hook(void *priv, struct sk_buff *skb,
 	thoff = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
 				 &nexthdr, &frag_off);
 	p.proto = nexthdr;
-	if (thoff >= 0 && !(frag_off & htons(IP6_OFFSET)))
-		valley_parse_l4(skb, thoff, &p);
-	else
+	if (thoff < 0)
 		p.ip_bytes = skb->len - skb_network_offset(skb);
+	else if (frag_off)
+		valley_ipv6_frag(skb, thoff, nexthdr, frag_off, &p);
+	else
+		valley_parse_l4(skb, thoff, &p);
 	valley_count_pkt(priv, &p);
 	return NF_ACCEPT;
 }

@@ -112,6 +112,9 @@ static unsigned int valley_link_hook(void *priv, struct sk_buff *skb,
 	unsigned long flags;
 	u64_stats_t *c;
 
+	/* A copy of this host's own multicast never crossed the link. */
+	if (ingress && skb->pkt_type == PACKET_LOOPBACK)
+		return NF_ACCEPT;
 	if (skb_is_gso(skb)) {
 		unsigned int hdr = valley_gso_hdr(skb, link);
 		unsigned int size = skb_shinfo(skb)->gso_size;

@@ -179,7 +179,9 @@ enum valley_layer {
  *   unicast.*, broadcast.*, multicast.* (frames and bytes by destination)
  * internet:
  *   ipv4.packets, ipv4.bytes, ipv6.packets, ipv6.bytes (bytes of the IP
- *   packets); fragments (fragments arriving, before reassembly: in only);
+ *   packets; a fragmented packet counts once in and out, as sent, and
+ *   each fragment forwarded counts); fragments (fragments arriving,
+ *   before reassembly: in only);
  *   icmp.echo_request, icmp.echo_reply, icmp.unreachable,
  *   icmp.time_exceeded, icmp.other, and the same for icmpv6 plus
  *   icmpv6.neighbour (router and neighbour discovery, redirects);
