@@ -313,6 +313,200 @@ def test_two_hosts():
     c.done()
 
 
+CLASS_ADDRS = (("10.0.1.1/24", "10.0.1.2/24"),
+               ("169.254.7.1/16", "169.254.7.2/16"),
+               ("198.51.100.1/24", "198.51.100.2/24"),
+               ("fd01::1/64", "fd01::2/64"),
+               ("2001:db8::1/64", "2001:db8::2/64"),
+               ("fe80::a/64", "fe80::b/64"))
+
+
+def class_hosts():
+    """Two hosts with private, link-local and public addresses."""
+    netns("vle", "vlf")
+    link("vle", "e0", "vlf", "f0")
+    for pair in CLASS_ADDRS:
+        for ns, dev, a, peer in (("vle", "e0", pair[0], pair[1]),
+                                 ("vlf", "f0", pair[1], pair[0])):
+            run("ip", "-n", ns, "addr", "add", a, "dev", dev,
+                *(("nodad",) if ":" in a else ()))
+    for ns, dev in (("vle", "e0"), ("vlf", "f0")):
+        run("ip", "-n", ns, "link", "set", dev, "up")
+    for pair in CLASS_ADDRS:
+        neigh("vle", "e0", pair[1].split("/")[0], mac("vlf", "f0"))
+        neigh("vlf", "f0", pair[0].split("/")[0], mac("vle", "e0"))
+    run("sysctl", "-qw", "net.ipv4.icmp_echo_ignore_broadcasts=0", ns="vlf")
+    settle("vle", "vlf")
+
+
+def add(*dicts):
+    out = {}
+    for d in dicts:
+        for k, v in d.items():
+            out[k] = out.get(k, 0) + v
+    return out
+
+
+def echoes(n, size, v6=False, req="private", rep="private"):
+    """The pinger's and the responder's internet rows for N echoes of
+    SIZE IP bytes; REQ and REP: the remote class of request and reply."""
+    ip, icmp = ("ipv6", "icmpv6") if v6 else ("ipv4", "icmp")
+    common = {f"internet {ip}.packets out": n, f"internet {ip}.packets in": n,
+              f"internet {ip}.bytes out": n * size,
+              f"internet {ip}.bytes in": n * size}
+    pinger = add(common, {f"internet {icmp}.echo_request out": n,
+                          f"internet {icmp}.echo_reply in": n,
+                          f"internet remote.{req} out": n,
+                          f"internet remote.{rep} in": n})
+    responder = add(common, {f"internet {icmp}.echo_request in": n,
+                             f"internet {icmp}.echo_reply out": n,
+                             f"internet remote.{req} in": n,
+                             f"internet remote.{rep} out": n})
+    return pinger, responder
+
+
+def frames(dev, out, in_, eth=None, cast_out="unicast", cast_in="unicast"):
+    """Link rows of DEV: frames out and in, by ethertype and cast.
+    ETH maps an ethertype to (frames out, frames in); default all IPv4."""
+    d = {f"{dev} frames out": out, f"{dev} frames in": in_,
+         f"{dev} {cast_out}.frames out": out,
+         f"{dev} {cast_in}.frames in": in_}
+    for t, (o, i) in (eth or {"ipv4": (out, in_)}).items():
+        d = add(d, {f"{dev} {t}.frames out": o, f"{dev} {t}.frames in": i})
+    return d
+
+
+def check_rows(c, ns, want):
+    """Every row of the internet, transport and application layers, and
+    every frame count of the link layer, is WANT's value or else 0."""
+    rows = Rows(ns)
+    seen = set()
+    for (layer, dev, key), r in rows.rows.items():
+        for col in ("in", "out", "forwarded"):
+            name = f"{dev if layer == 'link' else layer} {key} {col}"
+            if layer == "link" and not key.endswith("frames"):
+                if name not in want:
+                    continue
+            seen.add(name)
+            c.eq(f"{ns} {name}", r.get(col, 0), want.get(name, 0))
+    for name in sorted(set(want) - seen):
+        c.eq(f"{ns} {name} (no row)", 0, want[name])
+
+
+def class_step(what, action, e, f):
+    for ns in ("vle", "vlf"):
+        vstat("reset", ns=ns)
+    action()
+    time.sleep(0.3)
+    c = Check()
+    check_rows(c, "vle", e)
+    check_rows(c, "vlf", f)
+    if c.bad:
+        c.bad.insert(0, what)
+    c.done()
+
+
+def ping(ns, *args):
+    run("ping", "-q", "-i", "0.2", "-W", "2", *args, ns=ns)
+
+
+RAW_SENDER = r"""
+import socket, sys
+for fam, dst in ((socket.AF_INET, sys.argv[1]), (socket.AF_INET6, sys.argv[2])):
+    s = socket.socket(fam, socket.SOCK_RAW, int(sys.argv[3]))
+    s.sendto(b"z" * int(sys.argv[4]), (dst, 0))
+"""
+
+
+def test_fragments_and_protocols():
+    """Fragments counted as they arrive, the packet once; proto.N rows."""
+    class_hosts()
+    # 3008 bytes of ICMP: IPv4 fragments carry 1480, 1480, 48 of them;
+    # IPv6 fragments (with an 8-byte fragment header) 1448, 1448, 112.
+    p, r = echoes(1, 20 + 3008)
+    link4 = frames("e0", 3, 3)
+    class_step("IPv4 fragments",
+               lambda: ping("vle", "-c", "1", "-s", "3000", "10.0.1.2"),
+               add(p, {"internet fragments in": 3}, link4,
+                   {"e0 bytes out": 3008 + 3 * (20 + ETH),
+                    "e0 bytes in": 3008 + 3 * (20 + ETH)}),
+               add(r, {"internet fragments in": 3},
+                   frames("f0", 3, 3)))
+    p, r = echoes(1, 40 + 3008, v6=True)
+    link6 = frames("e0", 3, 3, {"ipv6": (3, 3)})
+    class_step("IPv6 fragments",
+               lambda: ping("vle", "-6", "-c", "1", "-s", "3000", "fd01::2"),
+               add(p, {"internet fragments in": 3}, link6,
+                   {"e0 bytes out": 3008 + 3 * (40 + 8 + ETH)}),
+               add(r, {"internet fragments in": 3},
+                   frames("f0", 3, 3, {"ipv6": (3, 3)})))
+    # Protocol 253 (for experiments) has no handler: IPv4 answers
+    # protocol unreachable, IPv6 a parameter problem (icmpv6.other); each
+    # quotes the 40 or 60 bytes it got.
+    e = {"internet ipv4.packets out": 1, "internet ipv4.bytes out": 40,
+         "internet ipv6.packets out": 1, "internet ipv6.bytes out": 60,
+         "transport proto.253 out": 2,
+         "internet ipv4.packets in": 1, "internet ipv4.bytes in": 68,
+         "internet icmp.unreachable in": 1,
+         "internet ipv6.packets in": 1, "internet ipv6.bytes in": 108,
+         "internet icmpv6.other in": 1,
+         "internet remote.private out": 2, "internet remote.private in": 2}
+    f = {}
+    for k, v in e.items():
+        layer, key, col = k.split()
+        f[f"{layer} {key} {'in' if col == 'out' else 'out'}"] = v
+    eth = {"ipv4": (1, 1), "ipv6": (1, 1)}
+    class_step("protocol 253",
+               lambda: py("vle", RAW_SENDER, "10.0.1.2", "fd01::2", "253",
+                          "20"),
+               add(e, frames("e0", 2, 2, eth)),
+               add(f, frames("f0", 2, 2, eth)))
+
+
+def test_remote_classes():
+    """Loopback, link-local, public, broadcast and multicast peers."""
+    p4, r4 = echoes(2, ICMP4_ECHO, req="loopback", rep="loopback")
+    p6, r6 = echoes(1, ICMP6_ECHO, v6=True, req="loopback", rep="loopback")
+    lo_bytes = 4 * (ICMP4_ECHO + ETH) + 2 * (ICMP6_ECHO + ETH)
+    class_step("loopback",
+               lambda: (ping("vle", "-c", "2", "127.0.0.1"),
+                        ping("vle", "-6", "-c", "1", "::1")),
+               add(p4, r4, p6, r6,
+                   frames("lo", 6, 6, {"ipv4": (4, 4), "ipv6": (2, 2)}),
+                   {"lo bytes out": lo_bytes, "lo bytes in": lo_bytes}), {})
+    eth = {"ipv4": (2, 2), "ipv6": (1, 1)}
+    for cls, a4, a6 in (("link_local", "169.254.7.2", "fe80::b"),
+                        ("public", "198.51.100.2", "2001:db8::2")):
+        p4, r4 = echoes(2, ICMP4_ECHO, req=cls, rep=cls)
+        p6, r6 = echoes(1, ICMP6_ECHO, v6=True, req=cls, rep=cls)
+        class_step(cls,
+                   lambda: (ping("vle", "-c", "2", a4),
+                            ping("vle", "-6", "-c", "1", "-I", "e0", a6)),
+                   add(p4, p6, frames("e0", 3, 3, eth)),
+                   add(r4, r6, frames("f0", 3, 3, eth)))
+    # A broadcast goes out as one frame to ff:ff:ff:ff:ff:ff, and a copy
+    # comes back to this host's own IP stack (not through the link).
+    p, r = echoes(2, ICMP4_ECHO, req="multicast")
+    class_step("broadcast",
+               lambda: ping("vle", "-b", "-c", "2", "10.0.1.255"),
+               add(p, {"internet icmp.echo_request in": 2,
+                       "internet ipv4.packets in": 2,
+                       "internet ipv4.bytes in": 2 * ICMP4_ECHO,
+                       "internet remote.multicast in": 2},
+                   frames("e0", 2, 2, cast_out="broadcast")),
+               add(r, frames("f0", 2, 2, cast_in="broadcast")))
+    # All nodes, without the copy for this host (-L); the reply comes
+    # from f0's link-local address.
+    p, r = echoes(1, ICMP6_ECHO, v6=True, req="multicast", rep="link_local")
+    class_step("multicast",
+               lambda: ping("vle", "-6", "-L", "-c", "1", "-I", "e0",
+                            "ff02::1"),
+               add(p, frames("e0", 1, 1, {"ipv6": (1, 1)},
+                             cast_out="multicast")),
+               add(r, frames("f0", 1, 1, {"ipv6": (1, 1)},
+                             cast_in="multicast")))
+
+
 def test_service_table():
     """A service added at run time counts what goes to its port."""
     vstat("service", "add", "7777", "api", ns="vlb")
@@ -481,6 +675,7 @@ def test_rmmod_under_traffic():
 
 def main():
     tests = [test_two_hosts, test_service_table, test_router,
+             test_fragments_and_protocols, test_remote_classes,
              test_namespaces_isolated,
              test_devices_and_namespaces_go_under_traffic,
              test_rmmod_under_traffic]
@@ -499,7 +694,8 @@ def main():
                 print(f"# {line}")
             print(f"not ok {i} {name}")
         sys.stdout.flush()
-    for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vlc", "vld"):
+    for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vle", "vlf", "vlc",
+              "vld"):
         run("ip", "netns", "del", n, check=False)
     print(f"# Totals: pass:{len(tests) - failed} fail:{failed}")
     return 1 if failed else 0
