@@ -361,6 +361,28 @@ TEST_F(genl, layers_dump_one_interface)
 	EXPECT_EQ(NULL, t->tb[VALLEY_A_FWD]);
 }
 
+/* Reading the counters and the service table is open to every user. */
+static int nobody_reads_layers(void)
+{
+	static struct vt_nl t;
+	struct nlmsghdr *nlh;
+
+	if (vt_open(&t))
+		return 10;
+	if (vt_talk(&t, layers_dump(&t)) || !t.tb[VALLEY_A_KEY])
+		return 11;
+	nlh = vt_valley_msg(&t, VALLEY_CMD_SERVICE_GET);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	if (vt_talk(&t, nlh) || !t.tb[VALLEY_A_SERVICE_NAME])
+		return 12;
+	return 0;
+}
+
+TEST_F(genl, unprivileged_layers_allowed)
+{
+	EXPECT_EQ(0, as_nobody(nobody_reads_layers));
+}
+
 static struct nlmsghdr *service_msg(struct vt_nl *t, unsigned char cmd,
 				    int port, const char *name)
 {
