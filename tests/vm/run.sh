@@ -8,7 +8,11 @@
 #
 # usage: run.sh --kver KVER --ko MODULE --out DIR [--mode tests|demo|shell]
 #               [--kernel BZIMAGE] [--ksft DIR] [--timeout SECONDS]
-#               [--mem MIB] [--append ARGS]
+#               [--mem MIB] [--smp CPUS] [--icount SHIFT] [--append ARGS]
+#
+# --icount SHIFT makes the guest's clock count instructions, 2^SHIFT ns
+# each (QEMU -icount; one host thread runs the vCPUs): timings then do not
+# depend on the host's load.
 #
 # Exit status: 0 when the guest finished and reported success with a clean
 # kernel log; 1 when the guest reported failure; 2 when it crashed, hung,
@@ -19,7 +23,7 @@ set -uo pipefail
 
 here=$(dirname "$(readlink -f "$0")")
 src=$(readlink -f "$here/../..")
-kver='' ko='' out='' mode=tests kernel='' ksft='' timeout=600 mem=1024 append=''
+kver='' ko='' out='' mode=tests kernel='' ksft='' timeout=600 mem=1024 smp=2 icount='' append=''
 
 usage() {
 	sed -n 's/^# \{0,1\}//; 7,12p' "$0" >&2
@@ -36,6 +40,8 @@ while [ $# -gt 0 ]; do
 	--ksft) ksft=$(readlink -f "$2"); shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
+	--smp) smp=$2; shift 2 ;;
+	--icount) icount=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	*) usage ;;
 	esac
@@ -67,7 +73,8 @@ if [ "$mode" = shell ]; then
 fi
 [ -n "$append" ] && cmdline+=" $append"
 
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp 2 -m "$mem"
+qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem"
+	${icount:+-icount "shift=$icount"}
 	-nographic -no-reboot -nodefaults -serial mon:stdio
 	-kernel "$kernel" -initrd "$out/initramfs.gz" -append "$cmdline"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
