@@ -3,7 +3,8 @@
  * lbench: traffic for the per-layer benchmark (tests/bench/layers.sh).
  *
  *   lbench udp-recv PORT SECONDS      count 64-byte datagrams, print pkt/s
- *   lbench udp-send ADDR PORT SECONDS send them as fast as possible
+ *   lbench udp-send ADDR PORT SECONDS send them as fast as possible,
+ *                                     print the pkt/s that went out
  *   lbench tcp-recv PORT              read one connection, print MB/s
  *   lbench tcp-send ADDR PORT SECONDS write 64 KiB at a time
  */
@@ -89,10 +90,13 @@ int main(int argc, char **argv)
 	}
 	if (argc == 5 && !strcmp(argv[1], "udp-send")) {
 		fd = connected(SOCK_DGRAM, argv[2], argv[3]);
-		end = now() + atof(argv[4]);
+		t0 = now();
+		end = t0 + atof(argv[4]);
 		while (now() < end)
 			for (c = 0; c < 64; c++)
-				send(fd, buf, 64, MSG_DONTWAIT);
+				if (send(fd, buf, 64, MSG_DONTWAIT) == 64)
+					n++;
+		printf("%.0f\n", n / (now() - t0));
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "tcp-recv")) {

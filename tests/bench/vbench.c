@@ -5,9 +5,13 @@
  * 1-byte ping-pong latency, datagram rate, and kernel memory per
  * connected pair at 10,000 pairs.  Each figure is printed with its ratio
  * to AF_UNIX from the same run: under TCG and on a busy machine only
- * same-run ratios mean anything.  Timed figures are the median of five
- * rounds, each round running the three kinds in a rotated order, and the
- * spread of the per-round valley/unix ratios is printed beside them.
+ * same-run ratios mean anything.  Each timed figure is measured in
+ * ROUNDS rounds, each running the three kinds one after the other in a
+ * rotated order; a round gives a valley/unix ratio, and the table shows
+ * the median of those ratios with a 96% confidence interval for it.  A
+ * target counts as met (or missed) only when the whole interval is on
+ * its side.  With two CPUs or more, the process that writes runs on CPU
+ * 0 and its peer on CPU 1, so that every kind sees the same placement.
  *
  * usage: vbench [-q]   (-q: smaller runs, for a quick look)
  */
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -33,6 +38,7 @@ enum kind { VALLEY, UNIX_, TCP, NKINDS };
 static const char *const kind_name[NKINDS] = { "AF_VALLEY", "AF_UNIX", "TCP/UDP" };
 static int vfamily = AF_VALLEY;
 static int scale = 1;		/* -q divides the work by 8 */
+static int ncpus;
 
 static double now(void)
 {
@@ -46,6 +52,19 @@ static void die(const char *what)
 {
 	fprintf(stderr, "vbench: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+/* Run on CPU (when there are two). */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (ncpus < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
 }
 
 /* A listening or bound socket of KIND and TYPE, with its address. */
@@ -140,6 +159,7 @@ static double throughput(enum kind k, int port, size_t chunk, size_t total)
 	stream_pair(k, port, &c, &s);
 	pid = fork();
 	if (pid == 0) {
+		pin(1);
 		close(c);
 		while (read(s, buf, sizeof(buf)) > 0)
 			;
@@ -171,6 +191,7 @@ static double pingpong(enum kind k, int port, int rounds)
 	stream_pair(k, port, &c, &s);
 	pid = fork();
 	if (pid == 0) {
+		pin(1);
 		close(c);
 		while (read(s, &x, 1) == 1 && write(s, &x, 1) == 1)
 			;
@@ -203,6 +224,7 @@ static double dgram_rate(enum kind k, int port, int count)
 	if (pid == 0) {
 		struct timeval tv = { .tv_sec = 2 };
 
+		pin(1);
 		setsockopt(r, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		while (got < count && recv(r, buf, sizeof(buf), 0) > 0)
 			got++;
@@ -273,14 +295,28 @@ static double memory_per_pair(enum kind k, int port, int pairs)
 	return (after - before) * 1024.0 / pairs;
 }
 
-#define ROUNDS 5
+/*
+ * Rounds per timed figure, and the ranks (from 0) of the sorted ratios
+ * that bound their median with 96% confidence: the median lies below
+ * the second of nine with probability P(Binomial(9, 1/2) <= 1) = 2%, and
+ * as likely above the eighth.
+ */
+#define ROUNDS	9
+#define CI_LO	1
+#define CI_HI	(ROUNDS - 1 - CI_LO)
 
-static void row(const char *name, const char *unit, const double v[NKINDS],
-		const char *spread)
+/* A figure: medians of each kind, and of the per-round ratios to unix. */
+struct figure {
+	double v[NKINDS];
+	double ratio[NKINDS];	/* median of kind/unix over the rounds */
+	double lo, hi;		/* valley/unix: the 96% interval */
+};
+
+static void row(const char *name, const char *unit, const struct figure *f)
 {
-	printf("%-28s %-7s %11.1f %11.1f %11.1f   %6.2fx %6.2fx  %s\n", name,
-	       unit, v[VALLEY], v[UNIX_], v[TCP], v[VALLEY] / v[UNIX_],
-	       v[TCP] / v[UNIX_], spread);
+	printf("%-26s %-6s %10.1f %10.1f %10.1f   %5.2fx [%4.2f-%4.2f]  %5.2fx\n",
+	       name, unit, f->v[VALLEY], f->v[UNIX_], f->v[TCP],
+	       f->ratio[VALLEY], f->lo, f->hi, f->ratio[TCP]);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -297,77 +333,100 @@ static double run_one(enum bench which, enum kind k, int port)
 {
 	switch (which) {
 	case B_STREAM64K:
-		return throughput(k, port, 65536, (256 << 20) / scale / ROUNDS);
+		return throughput(k, port, 65536, (288 << 20) / scale / ROUNDS);
 	case B_STREAM1K:
-		return throughput(k, port, 1024, (32 << 20) / scale / ROUNDS);
+		return throughput(k, port, 1024, (72 << 20) / scale / ROUNDS);
 	case B_PINGPONG:
-		return pingpong(k, port, 20000 / scale / ROUNDS);
+		return pingpong(k, port, 27000 / scale / ROUNDS);
 	default:
-		return dgram_rate(k, port, 200000 / scale / ROUNDS);
+		return dgram_rate(k, port, 135000 / scale / ROUNDS);
 	}
 }
 
-/*
- * The median over ROUNDS of each kind into V, the rounds rotating which
- * kind goes first; the lowest and highest valley/unix ratio into SPREAD.
- */
-static void measure(enum bench which, double v[NKINDS], char *spread,
-		    size_t size)
+/* WHICH over ROUNDS rounds, the order of the kinds rotating, into F. */
+static void measure(enum bench which, struct figure *f)
 {
-	double runs[NKINDS][ROUNDS], ratio[ROUNDS];
+	double runs[NKINDS][ROUNDS], ratio[NKINDS][ROUNDS];
 	int r, i, k;
 
 	for (r = 0; r < ROUNDS; r++) {
 		for (i = 0; i < NKINDS; i++) {
 			k = (r + i) % NKINDS;
 			runs[k][r] = run_one(which, k,
-					     8100 + which * 100 + r * 10 + k);
+					     8000 + which * 1000 + r * 10 + k);
 		}
-		ratio[r] = runs[VALLEY][r] / runs[UNIX_][r];
+		for (k = 0; k < NKINDS; k++)
+			ratio[k][r] = runs[k][r] / runs[UNIX_][r];
 	}
 	for (k = 0; k < NKINDS; k++) {
 		qsort(runs[k], ROUNDS, sizeof(double), cmp_double);
-		v[k] = runs[k][ROUNDS / 2];
+		qsort(ratio[k], ROUNDS, sizeof(double), cmp_double);
+		f->v[k] = runs[k][ROUNDS / 2];
+		f->ratio[k] = ratio[k][ROUNDS / 2];
 	}
-	qsort(ratio, ROUNDS, sizeof(double), cmp_double);
-	snprintf(spread, size, "%.2f-%.2f", ratio[0], ratio[ROUNDS - 1]);
+	f->lo = ratio[VALLEY][CI_LO];
+	f->hi = ratio[VALLEY][CI_HI];
+}
+
+/* A target for valley/unix: at least MIN, or at most MAX if MIN is 0. */
+static void verdict(const char *what, const struct figure *f, double min,
+		    double max)
+{
+	const char *v;
+
+	if (min ? f->lo >= min : f->hi <= max)
+		v = "met";
+	else if (min ? f->hi < min : f->lo > max)
+		v = "missed";
+	else
+		v = "undecided (the interval straddles it)";
+	printf("  %-34s %s %.2fx: %s\n", what, min ? ">=" : "<=",
+	       min ? min : max, v);
 }
 
 int main(int argc, char **argv)
 {
 	struct rlimit rl = { 30000, 30000 };
-	double v[NKINDS];
-	char spread[32];
-	FILE *f;
+	struct figure f[4], mem;
+	FILE *fp;
 	int k;
 
 	if (argc > 1 && !strcmp(argv[1], "-q"))
 		scale = 8;
-	f = fopen("/sys/module/valley/parameters/family", "r");
-	if (!f || fscanf(f, "%d", &vfamily) != 1) {
+	fp = fopen("/sys/module/valley/parameters/family", "r");
+	if (!fp || fscanf(fp, "%d", &vfamily) != 1) {
 		fprintf(stderr, "vbench: valley module not loaded (try: insmod kmod/valley.ko)\n");
 		return 3;
 	}
-	fclose(f);
+	fclose(fp);
 	signal(SIGPIPE, SIG_IGN);
 	setrlimit(RLIMIT_NOFILE, &rl);
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	pin(0);
 
-	printf("%-28s %-7s %11s %11s %11s   %7s %7s  %s\n", "benchmark", "unit",
+	printf("%-26s %-6s %10s %10s %10s   %-19s %s\n", "benchmark", "unit",
 	       kind_name[VALLEY], kind_name[UNIX_], kind_name[TCP],
-	       "valley", "tcp", "valley/unix");
-	printf("%-28s %-7s %11s %11s %11s   %7s %7s  %s\n", "", "", "", "", "",
-	       "/unix", "/unix", "per round");
-
-	measure(B_STREAM64K, v, spread, sizeof(spread));
-	row("stream, 64 KiB writes", "MB/s", v, spread);
-	measure(B_STREAM1K, v, spread, sizeof(spread));
-	row("stream, 1 KiB writes", "MB/s", v, spread);
-	measure(B_PINGPONG, v, spread, sizeof(spread));
-	row("ping-pong, 1 byte", "us/rt", v, spread);
-	measure(B_DGRAM, v, spread, sizeof(spread));
-	row("datagrams, 64 bytes", "msg/s", v, spread);
+	       "valley/unix [96%]", "tcp/unix");
+	measure(B_STREAM64K, &f[0]);
+	row("stream, 64 KiB writes", "MB/s", &f[0]);
+	measure(B_STREAM1K, &f[1]);
+	row("stream, 1 KiB writes", "MB/s", &f[1]);
+	measure(B_PINGPONG, &f[2]);
+	row("ping-pong, 1 byte", "us/rt", &f[2]);
+	measure(B_DGRAM, &f[3]);
+	row("datagrams, 64 bytes", "msg/s", &f[3]);
 	for (k = 0; k < NKINDS; k++)
-		v[k] = memory_per_pair(k, 8900 + k, 10000);
-	row("slab per pair, 10k pairs", "bytes", v, "(one round)");
+		mem.v[k] = memory_per_pair(k, 7900 + k, 10000);
+	for (k = 0; k < NKINDS; k++)
+		mem.ratio[k] = mem.v[k] / mem.v[UNIX_];
+	mem.lo = mem.hi = mem.ratio[VALLEY];
+	row("slab per pair, 10k pairs", "bytes", &mem);
+	printf("(medians of %d rounds, %d CPUs; [..]: the 96%% confidence interval of\n"
+	       " the median valley/unix ratio; slab: one round)\n",
+	       ROUNDS, ncpus);
+	printf("targets:\n");
+	verdict("stream throughput, 64 KiB writes", &f[0], 0.9, 0);
+	verdict("stream throughput, 1 KiB writes", &f[1], 0.9, 0);
+	verdict("ping-pong latency", &f[2], 0, 1.1);
 	return 0;
 }
