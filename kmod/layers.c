@@ -35,6 +35,7 @@ struct valley_pkt {
 	enum valley_dir	dir;
 	u32		segs;		/* segments a GSO packet stands for */
 	u32		ip_bytes;	/* on the wire, every segment's headers */
+	u32		unsent;		/* of them, bytes the sender did not count */
 	bool		v6;
 	u8		proto;
 	enum valley_lstat remote;
@@ -44,6 +45,12 @@ struct valley_pkt {
 	u8		tcp_flags;	/* TCPHDR_* of the header */
 	u32		payload;	/* TCP/UDP payload bytes, all segments */
 };
+
+/*
+ * The hot path is one hook for both families, so that each helper below
+ * has one caller and the compiler folds them all into the hook: a packet
+ * costs one function call, and struct valley_pkt lives in registers.
+ */
 
 static enum valley_dir valley_hook_dir(unsigned int hook)
 {
@@ -141,6 +148,66 @@ static int valley_icmp6_kind(u8 type)
 }
 
 /*
+ * Fill P's network part from an IPv4 header.  Return: the offset of the
+ * transport header, or -1 for a later fragment, which has none.
+ */
+static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	int thoff = skb_network_offset(skb) + ip_hdrlen(skb);
+
+	p->proto = iph->protocol;
+	p->remote = valley_class4(skb, p->dir == VALLEY_IN ? iph->saddr :
+				  iph->daddr, iph->daddr);
+	if ((iph->frag_off & htons(IP_OFFSET)) || skb->len < thoff)
+		return -1;
+	return thoff;
+}
+
+/*
+ * Fill P's network part from an IPv6 header and its extension headers.
+ * Return: the offset of the transport header, or -1 when there is none.
+ *
+ * IPv6 reassembles after LOCAL_IN (unless conntrack did it earlier), so
+ * a fragmented packet this host receives counts as one packet at its
+ * first fragment, and its bytes as the sender counted them: those of
+ * every fragment without the fragment header.  FORWARD sees fragments
+ * and counts each, as it does for IPv4.
+ */
+static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
+{
+	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+	u8 nexthdr = ip6h->nexthdr;
+	struct frag_hdr _fh, *fh;
+	__be16 frag_off = 0;
+	int thoff;
+
+	p->v6 = true;
+	p->remote = valley_class6(p->dir == VALLEY_IN ? &ip6h->saddr :
+				  &ip6h->daddr, &ip6h->daddr);
+	thoff = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
+				 &nexthdr, &frag_off);
+	p->proto = nexthdr;
+	if (thoff < 0)
+		return -1;
+	if (!(frag_off & htons(IP6_OFFSET))) {
+		if (p->dir == VALLEY_IN && (frag_off & htons(IP6_MF)))
+			p->unsent = sizeof(_fh);
+		return thoff;
+	}
+	/* A later fragment: ipv6_skip_exthdr stopped at its header. */
+	fh = skb_header_pointer(skb, thoff, sizeof(_fh), &_fh);
+	if (fh)
+		p->proto = fh->nexthdr;
+	if (p->dir == VALLEY_IN) {
+		p->segs = 0;
+		p->ip_bytes = max_t(int, skb->len - thoff - (int)sizeof(_fh),
+				    0);
+	}
+	return -1;
+}
+
+/*
  * Fill P's transport part from the header at THOFF (a first fragment or
  * a whole packet), and the segments and wire bytes of the packet.
  */
@@ -185,9 +252,10 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 				  valley_icmp6_kind(*type);
 		break;
 	}
-	p->segs = valley_gso_segs(skb, hdr - skb_network_offset(skb));
+	hdr -= skb_network_offset(skb);
+	p->segs = valley_gso_segs(skb, hdr);
 	p->ip_bytes = skb->len - skb_network_offset(skb) +
-		      (p->segs - 1) * (hdr - skb_network_offset(skb));
+		      (p->segs - 1) * hdr - p->unsent;
 }
 
 static enum valley_lstat valley_port_range(u16 port)
@@ -197,6 +265,26 @@ static enum valley_lstat valley_port_range(u16 port)
 	if (port < 49152)
 		return VL_PORT_REGISTERED;
 	return VL_PORT_DYNAMIC;
+}
+
+static void valley_count_tcp(u64_stats_t *c, const struct valley_pkt *p)
+{
+	u8 f = p->tcp_flags;
+
+	u64_stats_add(&c[VL_TCP_SEGMENTS], p->segs);
+	if ((f & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
+		u64_stats_inc(&c[VL_TCP_SYN]);
+	else if (f & TCPHDR_SYN)
+		u64_stats_inc(&c[VL_TCP_SYN_ACK]);
+	if (f & TCPHDR_FIN)
+		u64_stats_inc(&c[VL_TCP_FIN]);
+	if (f & TCPHDR_RST)
+		u64_stats_inc(&c[VL_TCP_RST]);
+	if (p->payload)
+		u64_stats_add(&c[VL_TCP_DATA], p->segs);
+	else if (!(f & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)))
+		u64_stats_inc(&c[VL_TCP_PURE_ACK]);
+	u64_stats_add(&c[VL_TCP_PAYLOAD], p->payload);
 }
 
 /* Add P to VL's counters: one update of this CPU's, no lock. */
@@ -212,35 +300,14 @@ static void valley_count_pkt(struct valley_layers *vl,
 	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->segs);
 	u64_stats_add(&c[p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES], p->ip_bytes);
 	u64_stats_add(&c[p->remote], p->segs);
-	if (p->icmp >= 0)
-		u64_stats_inc(&c[p->icmp]);
-
-	if (p->proto == IPPROTO_TCP && p->has_ports) {
-		u8 f = p->tcp_flags;
-
-		u64_stats_add(&c[VL_TCP_SEGMENTS], p->segs);
-		if ((f & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
-			u64_stats_inc(&c[VL_TCP_SYN]);
-		else if (f & TCPHDR_SYN)
-			u64_stats_inc(&c[VL_TCP_SYN_ACK]);
-		if (f & TCPHDR_FIN)
-			u64_stats_inc(&c[VL_TCP_FIN]);
-		if (f & TCPHDR_RST)
-			u64_stats_inc(&c[VL_TCP_RST]);
-		if (p->payload)
-			u64_stats_add(&c[VL_TCP_DATA], p->segs);
-		else if (!(f & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)))
-			u64_stats_inc(&c[VL_TCP_PURE_ACK]);
-		u64_stats_add(&c[VL_TCP_PAYLOAD], p->payload);
-	} else if (p->proto == IPPROTO_UDP && p->has_ports) {
-		u64_stats_add(&c[VL_UDP_DATAGRAMS], p->segs);
-		u64_stats_add(&c[VL_UDP_PAYLOAD], p->payload);
-	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
-		   p->proto != IPPROTO_ICMP && p->proto != IPPROTO_ICMPV6) {
-		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
-	}
 
 	if (p->has_ports) {
+		if (p->proto == IPPROTO_TCP) {
+			valley_count_tcp(c, p);
+		} else {
+			u64_stats_add(&c[VL_UDP_DATAGRAMS], p->segs);
+			u64_stats_add(&c[VL_UDP_PAYLOAD], p->payload);
+		}
 		u64_stats_add(&c[valley_port_range(min(p->sport, p->dport))],
 			      p->segs);
 		if (p->payload) {
@@ -251,86 +318,32 @@ static void valley_count_pkt(struct valley_layers *vl,
 			u64_stats_add(&s->app[p->dir][svc][VL_APP_BYTES],
 				      p->payload);
 		}
+	} else if (p->icmp >= 0) {
+		u64_stats_inc(&c[p->icmp]);
+	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
+		   p->proto != IPPROTO_ICMP && p->proto != IPPROTO_ICMPV6) {
+		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
 	}
 	u64_stats_update_end_irqrestore(&s->syncp, flags);
 	put_cpu_ptr(vl->stats);
 }
 
-static unsigned int valley_ipv4_hook(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
+static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
+				   const struct nf_hook_state *state)
 {
-	const struct iphdr *iph = ip_hdr(skb);
 	struct valley_pkt p = {
 		.dir = valley_hook_dir(state->hook),
-		.proto = iph->protocol,
 		.icmp = -1,
 		.segs = 1,
+		.ip_bytes = skb->len - skb_network_offset(skb),
 	};
-	unsigned int thoff = skb_network_offset(skb) + ip_hdrlen(skb);
-
-	p.remote = valley_class4(skb, p.dir == VALLEY_IN ? iph->saddr :
-				 iph->daddr, iph->daddr);
-	if (!(iph->frag_off & htons(IP_OFFSET)) && skb->len >= thoff)
-		valley_parse_l4(skb, thoff, &p);
-	else
-		p.ip_bytes = skb->len - skb_network_offset(skb);
-	valley_count_pkt(priv, &p);
-	return NF_ACCEPT;
-}
-
-/*
- * IPv6 reassembles after LOCAL_IN (unless conntrack did it earlier), so
- * a fragmented packet this host receives counts as one packet at its
- * first fragment, and its bytes as the sender counted them: those of
- * every fragment without the fragment header.  FORWARD sees fragments
- * and counts each, as it does for IPv4.
- */
-static void valley_ipv6_frag(const struct sk_buff *skb, int thoff, u8 nexthdr,
-			     __be16 frag_off, struct valley_pkt *p)
-{
-	struct frag_hdr _fh, *fh;
-
-	if (frag_off & htons(IP6_OFFSET)) {
-		/* A later fragment: ipv6_skip_exthdr stopped at its header. */
-		fh = skb_header_pointer(skb, thoff, sizeof(_fh), &_fh);
-		p->proto = fh ? fh->nexthdr : nexthdr;
-		p->ip_bytes = skb->len - skb_network_offset(skb);
-		if (p->dir == VALLEY_IN) {
-			p->segs = 0;
-			p->ip_bytes = max_t(int, skb->len - thoff -
-					    (int)sizeof(_fh), 0);
-		}
-		return;
-	}
-	valley_parse_l4(skb, thoff, p);
-	if (p->dir == VALLEY_IN && (frag_off & htons(IP6_MF)))
-		p->ip_bytes -= sizeof(_fh);
-}
-
-static unsigned int valley_ipv6_hook(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
-{
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	struct valley_pkt p = {
-		.dir = valley_hook_dir(state->hook),
-		.v6 = true,
-		.icmp = -1,
-		.segs = 1,
-	};
-	u8 nexthdr = ip6h->nexthdr;
-	__be16 frag_off = 0;
 	int thoff;
 
-	p.remote = valley_class6(p.dir == VALLEY_IN ? &ip6h->saddr :
-				 &ip6h->daddr, &ip6h->daddr);
-	thoff = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
-				 &nexthdr, &frag_off);
-	p.proto = nexthdr;
-	if (thoff < 0)
-		p.ip_bytes = skb->len - skb_network_offset(skb);
-	else if (frag_off)
-		valley_ipv6_frag(skb, thoff, nexthdr, frag_off, &p);
+	if (state->pf == NFPROTO_IPV4)
+		thoff = valley_parse_ipv4(skb, &p);
 	else
+		thoff = valley_parse_ipv6(skb, &p);
+	if (thoff >= 0)
 		valley_parse_l4(skb, thoff, &p);
 	valley_count_pkt(priv, &p);
 	return NF_ACCEPT;
@@ -369,19 +382,19 @@ static unsigned int valley_ipv6_frag_hook(void *priv, struct sk_buff *skb,
 static const struct nf_hook_ops valley_ip_ops[] = {
 	{ .hook = valley_ipv4_frag_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP_PRI_FIRST },
-	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP_PRI_LAST },
 	{ .hook = valley_ipv6_frag_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_FIRST },
-	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP6_PRI_LAST },
 };
 

@@ -56,25 +56,25 @@ static enum valley_link_stat valley_ethertype(__be16 proto)
 	}
 }
 
-/* Where a frame goes: VK_{UNI,BROAD,MULTI}CAST_FRAMES. */
-static enum valley_link_stat valley_cast(const struct sk_buff *skb,
-					 bool ingress)
+/* Where a frame received goes: VK_{UNI,BROAD,MULTI}CAST_FRAMES. */
+static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
+{
+	if (skb->pkt_type == PACKET_BROADCAST)
+		return VK_BROADCAST_FRAMES;
+	if (skb->pkt_type == PACKET_MULTICAST)
+		return VK_MULTICAST_FRAMES;
+	return VK_UNICAST_FRAMES;
+}
+
+/* Where a frame sent goes, from its link header at skb->data, if any. */
+static enum valley_link_stat valley_cast_out(const struct sk_buff *skb)
 {
 	const struct net_device *dev = skb->dev;
-	const u8 *dest;
+	const u8 *dest = skb->data;
 
-	if (ingress) {
-		if (skb->pkt_type == PACKET_BROADCAST)
-			return VK_BROADCAST_FRAMES;
-		if (skb->pkt_type == PACKET_MULTICAST)
-			return VK_MULTICAST_FRAMES;
-		return VK_UNICAST_FRAMES;
-	}
-	/* Egress: the link header is at skb->data, if there is one. */
 	if (dev->addr_len != ETH_ALEN || dev->hard_header_len < ETH_HLEN ||
 	    skb_headlen(skb) < ETH_HLEN)
 		return VK_UNICAST_FRAMES;
-	dest = skb->data;
 	if (is_broadcast_ether_addr(dest))
 		return VK_BROADCAST_FRAMES;
 	if (is_multicast_ether_addr(dest))
@@ -82,64 +82,75 @@ static enum valley_link_stat valley_cast(const struct sk_buff *skb,
 	return VK_UNICAST_FRAMES;
 }
 
-/* Headers repeated in each segment of a GSO frame of LINK link bytes. */
-static unsigned int valley_gso_hdr(const struct sk_buff *skb,
-				   unsigned int link)
+/* Frames a GSO frame of LINK link bytes stands for; their bytes in BYTES. */
+static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
+			     u64 *bytes)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
-	unsigned int hdr;
+	unsigned int hdr = 0;
+	u64 frames;
 
-	if (!skb_transport_header_was_set(skb))
-		return 0;
-	hdr = link + skb_transport_offset(skb);
-	if (shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6))
-		hdr += tcp_hdrlen(skb);
-	else if (shinfo->gso_type & SKB_GSO_UDP_L4)
-		hdr += sizeof(struct udphdr);
-	return hdr;
+	/* The headers repeated in each segment. */
+	if (skb_transport_header_was_set(skb)) {
+		hdr = link + skb_transport_offset(skb);
+		if (shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6))
+			hdr += tcp_hdrlen(skb);
+		else if (shinfo->gso_type & SKB_GSO_UDP_L4)
+			hdr += sizeof(struct udphdr);
+	}
+	frames = shinfo->gso_segs;
+	if ((!frames || (shinfo->gso_type & SKB_GSO_DODGY)) &&
+	    shinfo->gso_size && skb->len + link > hdr)
+		frames = DIV_ROUND_UP(skb->len + link - hdr, shinfo->gso_size);
+	frames = max_t(u64, frames, 1);
+	*bytes += (frames - 1) * hdr;
+	return frames;
 }
 
-static unsigned int valley_link_hook(void *priv, struct sk_buff *skb,
-				     const struct nf_hook_state *state)
+/*
+ * Count a frame of LINK link bytes (before skb->data) in direction DIR.
+ * The totals (VK_FRAMES, VK_BYTES) are not counted here: they are the
+ * sums of the ethertype classes, which every frame is in one of.
+ */
+static void valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
+			      unsigned int link, enum valley_dir dir,
+			      enum valley_link_stat cast)
 {
-	bool ingress = state->hook == NF_NETDEV_INGRESS;
-	struct valley_dev *vd = priv;
-	/* At ingress the link header is already pulled. */
-	unsigned int link = ingress ? skb->mac_len : 0;
+	enum valley_link_stat type = valley_ethertype(skb->protocol);
 	u64 frames = 1, bytes = skb->len + link;
 	struct valley_link_pcpu *s;
-	enum valley_link_stat type, cast;
 	unsigned long flags;
 	u64_stats_t *c;
 
-	/* A copy of this host's own multicast never crossed the link. */
-	if (ingress && skb->pkt_type == PACKET_LOOPBACK)
-		return NF_ACCEPT;
-	if (skb_is_gso(skb)) {
-		unsigned int hdr = valley_gso_hdr(skb, link);
-		unsigned int size = skb_shinfo(skb)->gso_size;
-
-		frames = skb_shinfo(skb)->gso_segs;
-		if ((!frames || (skb_shinfo(skb)->gso_type & SKB_GSO_DODGY)) &&
-		    size && skb->len + link > hdr)
-			frames = DIV_ROUND_UP(skb->len + link - hdr, size);
-		frames = max_t(u64, frames, 1);
-		bytes += (frames - 1) * hdr;
-	}
-	type = valley_ethertype(skb->protocol);
-	cast = valley_cast(skb, ingress);
-
+	if (skb_is_gso(skb))
+		frames = valley_gso_frames(skb, link, &bytes);
 	s = get_cpu_ptr(vd->stats);
-	c = s->c[ingress ? VALLEY_IN : VALLEY_OUT];
+	c = s->c[dir];
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[VK_FRAMES], frames);
-	u64_stats_add(&c[VK_BYTES], bytes);
 	u64_stats_add(&c[type], frames);
 	u64_stats_add(&c[type + 1], bytes);
 	u64_stats_add(&c[cast], frames);
 	u64_stats_add(&c[cast + 1], bytes);
 	u64_stats_update_end_irqrestore(&s->syncp, flags);
 	put_cpu_ptr(vd->stats);
+}
+
+static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
+					const struct nf_hook_state *state)
+{
+	/* A copy of this host's own multicast never crossed the link. */
+	if (skb->pkt_type == PACKET_LOOPBACK)
+		return NF_ACCEPT;
+	/* The link header is already pulled. */
+	valley_link_count(priv, skb, skb->mac_len, VALLEY_IN,
+			  valley_cast_in(skb));
+	return NF_ACCEPT;
+}
+
+static unsigned int valley_link_egress(void *priv, struct sk_buff *skb,
+				       const struct nf_hook_state *state)
+{
+	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_cast_out(skb));
 	return NF_ACCEPT;
 }
 
@@ -177,7 +188,7 @@ static void valley_dev_add(struct net_device *dev)
 		u64_stats_init(&per_cpu_ptr(vd->stats, cpu)->syncp);
 	vd->dev = dev;
 	for (i = 0; i < 2; i++) {
-		vd->ops[i].hook = valley_link_hook;
+		vd->ops[i].hook = i ? valley_link_egress : valley_link_ingress;
 		vd->ops[i].pf = NFPROTO_NETDEV;
 		vd->ops[i].hooknum = i ? NF_NETDEV_EGRESS : NF_NETDEV_INGRESS;
 		vd->ops[i].dev = dev;
@@ -258,6 +269,11 @@ static void valley_dev_sum(const struct valley_dev *vd, u64 v[2][VK_NUM])
 			for (i = 0; i < VK_NUM; i++)
 				v[d][i] += one[d][i];
 	}
+	for (d = 0; d < 2; d++)
+		for (i = VK_IPV4_FRAMES; i <= VK_OTHER_FRAMES; i += 2) {
+			v[d][VK_FRAMES] += v[d][i];
+			v[d][VK_BYTES] += v[d][i + 1];
+		}
 }
 
 /* Count every interface of NET from zero again. */
