@@ -339,6 +339,8 @@ static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
 	};
 	int thoff;
 
+	if (valley_hooks_only())
+		return NF_ACCEPT;
 	if (state->pf == NFPROTO_IPV4)
 		thoff = valley_parse_ipv4(skb, &p);
 	else
@@ -364,7 +366,7 @@ static void valley_count_fragment(struct valley_layers *vl)
 static unsigned int valley_ipv4_frag_hook(void *priv, struct sk_buff *skb,
 					  const struct nf_hook_state *state)
 {
-	if (ip_is_fragment(ip_hdr(skb)))
+	if (!valley_hooks_only() && ip_is_fragment(ip_hdr(skb)))
 		valley_count_fragment(priv);
 	return NF_ACCEPT;
 }
@@ -374,7 +376,8 @@ static unsigned int valley_ipv6_frag_hook(void *priv, struct sk_buff *skb,
 {
 	unsigned int off = 0;
 
-	if (ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) >= 0)
+	if (!valley_hooks_only() &&
+	    ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) >= 0)
 		valley_count_fragment(priv);
 	return NF_ACCEPT;
 }

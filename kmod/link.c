@@ -139,7 +139,7 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 					const struct nf_hook_state *state)
 {
 	/* A copy of this host's own multicast never crossed the link. */
-	if (skb->pkt_type == PACKET_LOOPBACK)
+	if (valley_hooks_only() || skb->pkt_type == PACKET_LOOPBACK)
 		return NF_ACCEPT;
 	/* The link header is already pulled. */
 	valley_link_count(priv, skb, skb->mac_len, VALLEY_IN,
@@ -150,6 +150,8 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 static unsigned int valley_link_egress(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
+	if (valley_hooks_only())
+		return NF_ACCEPT;
 	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_cast_out(skb));
 	return NF_ACCEPT;
 }

@@ -21,6 +21,9 @@ kver=$(tests/kernels.sh | grep '^6\.12' | tail -n 1)
 dir=build/$kver
 
 tests/build-module.sh "/lib/modules/$kver/build" "$dir"
+# The same module with hooks that count nothing (tests/bench/layers.sh).
+tests/build-module.sh "/lib/modules/$kver/build" build/bench/hooks-only \
+	VALLEY_BENCH=hooks-only
 mkdir -p build/bench
 ${CC:-cc} -O2 -Wall -Wextra -Werror -I kmod/uapi -o build/bench/vbench tests/bench/vbench.c
 ${CC:-cc} -O2 -Wall -Wextra -Werror -o build/bench/lbench tests/bench/lbench.c

@@ -5,16 +5,21 @@
 # UDP datagrams per second and TCP throughput from one namespace to
 # another over veth, with no module, with valley.ko, and with an
 # nftables ruleset that counts what nftables can of the same things.
+# A fourth figure, "hooks only", loads a build of valley.ko whose hooks
+# return at once (VALLEY_BENCH=hooks-only): what netfilter's calls of
+# the hooks cost by themselves, a floor under valley's cost.
 # Nine rounds of one second per figure, the configurations rotating
 # within a round; each round gives a ratio to "no module", and the table
 # shows the median ratio with a 96% confidence interval.  With two CPUs,
 # the sender runs on CPU 0 (where veth also delivers: the hooks' cost is
 # there), the receiver on CPU 1; the UDP figure is what the sender got
 # through.
-# Needs VALLEY_SRC and VALLEY_KO; starts and ends with valley.ko loaded.
+# Needs VALLEY_SRC, VALLEY_KO and the hooks-only module that bench.sh
+# builds; starts and ends with valley.ko loaded.
 set -u
 
 LB=$VALLEY_SRC/build/bench/lbench
+HOOKS_KO=$VALLEY_SRC/build/bench/hooks-only/src/kmod/valley.ko
 # on CPU N, when there are two
 on() {
 	if [ "$(nproc)" -ge 2 ]; then taskset -c "$@"; else shift; "$@"; fi
@@ -90,13 +95,14 @@ setup() {
 		lladdr "$(ip -n lba -br link show a0 | awk '{print $3}')"
 }
 
-# config NAME: no module, valley.ko, or nftables' counters.
+# config NAME: no module, valley.ko, its hooks only, or nftables' counters.
 config() {
 	ip netns exec lba nft flush ruleset
 	ip netns exec lbb nft flush ruleset
 	[ -d /sys/module/valley ] && rmmod valley
 	case "$1" in
 	valley) insmod "$VALLEY_KO" ;;
+	hooks) insmod "$HOOKS_KO" ;;
 	nft)
 		nft_ruleset a0 | ip netns exec lba nft -f -
 		nft_ruleset b0 | ip netns exec lbb nft -f -
@@ -127,11 +133,11 @@ run_pair() {
 }
 
 setup
-configs=(none valley nft)
+configs=(none valley hooks nft)
 declare -A udp tcp
 for ((round = 0; round < ROUNDS; round++)); do
-	for i in 0 1 2; do
-		c=${configs[$(((round + i) % 3))]}
+	for i in 0 1 2 3; do
+		c=${configs[$(((round + i) % 4))]}
 		config "$c"
 		# Loading and unloading rewrite kernel text (static keys),
 		# and TCG translates the code that runs anew: warm it up.
@@ -144,11 +150,12 @@ config valley
 ip netns del lba
 ip netns del lbb
 
-# stats NONE VALLEY NFT: per-round lists in, one line out: the medians of
-# each, of valley/none and nft/none with the 96% interval of valley/none
-# (ranks 2 and 8 of 9), and of valley/nft with its interval: 10 fields.
+# stats NONE VALLEY HOOKS NFT: per-round lists in, one line out: the
+# medians of each; of valley/none with its 96% interval (ranks 2 and 8 of
+# 9); of hooks/none and nft/none; of valley/nft with its interval: 12
+# fields.
 stats() {
-	awk -v n="$1" -v m="$2" -v f="$3" '
+	awk -v n="$1" -v m="$2" -v h="$3" -v f="$4" '
 	function med(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++)
 			for (j = i + 1; j <= k; j++)
@@ -157,14 +164,15 @@ stats() {
 		return a[(k + 1) / 2]
 	}
 	BEGIN {
-		k = split(n, N, " "); split(m, M, " "); split(f, F, " ")
+		k = split(n, N, " "); split(m, M, " "); split(h, H, " ")
+		split(f, F, " ")
 		for (i = 1; i <= k; i++) {
-			rv[i] = M[i] / N[i]; rf[i] = F[i] / N[i]; vf[i] = M[i] / F[i]
+			rv[i] = M[i] / N[i]; rh[i] = H[i] / N[i]
+			rf[i] = F[i] / N[i]; vf[i] = M[i] / F[i]
 		}
-		a = med(N, k); b = med(M, k); c = med(F, k)
-		printf "%s %s %s", a, b, c
+		printf "%s %s %s %s", med(N, k), med(M, k), med(H, k), med(F, k)
 		a = med(rv, k); printf " %s %s %s", a, lo, hi
-		a = med(rf, k); printf " %s", a
+		printf " %s %s", med(rh, k), med(rf, k)
 		a = med(vf, k); printf " %s %s %s\n", a, lo, hi
 	}'
 }
@@ -178,27 +186,30 @@ verdict() {
 }
 
 echo
-printf '%-26s %-6s %10s %10s %10s   %-19s %s\n' "per-layer counters, veth" unit \
-	"no module" valley.ko nftables "valley/none [96%]" nft/none
+printf '%-24s %-6s %10s %10s %10s %10s   %-20s %-10s %s\n' \
+	"per-layer counters, veth" unit "no module" valley.ko "hooks only" \
+	nftables "valley/none [96%]" hooks/none nft/none
 declare -A res
 for what in udp tcp; do
 	declare -n list=$what
-	res[$what]=$(stats "${list[none]}" "${list[valley]}" "${list[nft]}")
+	res[$what]=$(stats "${list[none]}" "${list[valley]}" "${list[hooks]}" \
+		"${list[nft]}")
 	unset -n list
 done
 # row NAME UNIT STATS
 row() {
 	set -- "$1" "$2" $3
-	printf '%-26s %-6s %10.1f %10.1f %10.1f   %5.3fx [%5.3f-%5.3f] %5.3fx\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9"
+	printf '%-24s %-6s %10.1f %10.1f %10.1f %10.1f   %5.3fx [%5.3f-%5.3f] %5.3fx     %5.3fx\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}"
 }
 row "UDP, 64-byte datagrams" pkt/s "${res[udp]}"
 row "TCP stream" MB/s "${res[tcp]}"
-echo "(medians of $ROUNDS rounds of $SECS s; UDP: datagrams the sender got through)"
+echo "(medians of $ROUNDS rounds of $SECS s; UDP: datagrams the sender got through;"
+echo " hooks only: valley's hooks called on every packet, counting nothing)"
 echo "targets:"
 for what in udp tcp; do
 	set -- ${res[$what]}
 	name=$([ $what = udp ] && echo "UDP pkt/s" || echo "TCP MB/s")
-	verdict "$name, valley/none (overhead <= 5%) >=" 0.95 "$5" "$6"
-	verdict "$name, valley/nftables (less than nft) >=" 1.00 "$9" "${10}"
+	verdict "$name, valley/none (overhead <= 5%) >=" 0.95 "$6" "$7"
+	verdict "$name, valley/nftables (less than nft) >=" 1.00 "${11}" "${12}"
 done
