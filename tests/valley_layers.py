@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 
+from ktap import Failed, run_tests
+
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
@@ -29,10 +31,6 @@ ENV["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=98"
 ETH = 14                        # Ethernet header
 ICMP4_ECHO = 20 + 8 + 56        # ping's default packet
 ICMP6_ECHO = 40 + 8 + 56
-
-
-class Failed(Exception):
-    pass
 
 
 def run(*cmd, ns=None, check=True, stdin=None):
@@ -679,26 +677,13 @@ def main():
              test_namespaces_isolated,
              test_devices_and_namespaces_go_under_traffic,
              test_rmmod_under_traffic]
-    print("TAP version 13")
-    print(f"1..{len(tests)}")
-    failed = 0
-    for i, t in enumerate(tests, 1):
-        name = t.__name__[len("test_"):]
-        try:
-            t()
-            print(f"ok {i} {name}")
-        except (Failed, subprocess.TimeoutExpired, json.JSONDecodeError,
-                ValueError) as e:
-            failed += 1
-            for line in str(e).split("; "):
-                print(f"# {line}")
-            print(f"not ok {i} {name}")
-        sys.stdout.flush()
-    for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vle", "vlf", "vlc",
-              "vld"):
-        run("ip", "netns", "del", n, check=False)
-    print(f"# Totals: pass:{len(tests) - failed} fail:{failed}")
-    return 1 if failed else 0
+    try:
+        return run_tests(tests, (subprocess.TimeoutExpired,
+                                 json.JSONDecodeError, ValueError))
+    finally:
+        for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vle", "vlf", "vlc",
+                  "vld"):
+            run("ip", "netns", "del", n, check=False)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sys
 import termios
 import time
 
+from ktap import Failed, run_tests
+
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
@@ -23,10 +25,6 @@ VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
 ENTER = b"\x1b[?1049h"
 LEAVE = b"\x1b[?25h\x1b[?1049l"
 CLEAR = b"\x1b[H\x1b[2J"
-
-
-class Failed(Exception):
-    pass
 
 
 class Term:
@@ -166,21 +164,7 @@ def test_sigterm():
 
 def main():
     tests = [test_keys_and_quit, test_ctrl_c, test_sigterm]
-    print("TAP version 13")
-    print(f"1..{len(tests)}")
-    failed = 0
-    for i, t in enumerate(tests, 1):
-        name = t.__name__[len("test_"):]
-        try:
-            t()
-            print(f"ok {i} {name}")
-        except (Failed, OSError, ValueError) as e:
-            failed += 1
-            print(f"# {e}")
-            print(f"not ok {i} {name}")
-        sys.stdout.flush()
-    print(f"# Totals: pass:{len(tests) - failed} fail:{failed}")
-    return 1 if failed else 0
+    return run_tests(tests, (OSError, ValueError))
 
 
 if __name__ == "__main__":
