@@ -585,6 +585,28 @@ def test_router():
     c.eq("h2 forwarded", h2.get(I, "ipv4.packets", "forwarded"), 0)
     c.done()
 
+    # 3008 bytes of ICMP each way, in 3 fragments that the router
+    # forwards one by one: each counts, the ICMP type at the first.
+    vstat("reset", ns="vlr")
+    ping("vlh1", "-c", "1", "-s", "3000", "10.0.2.1")
+    ping("vlh1", "-6", "-c", "1", "-s", "3000", "fd02::1")
+    time.sleep(0.3)
+    c = Check()
+    eth = {"ipv4": (3, 3), "ipv6": (3, 3)}
+    check_rows(c, "vlr", add(
+        {"internet fragments in": 12,
+         "internet ipv4.packets forwarded": 6,
+         "internet ipv4.bytes forwarded": 2 * (1500 + 1500 + 68),
+         "internet ipv6.packets forwarded": 6,
+         "internet ipv6.bytes forwarded": 2 * (1496 + 1496 + 160),
+         "internet icmp.echo_request forwarded": 1,
+         "internet icmp.echo_reply forwarded": 1,
+         "internet icmpv6.echo_request forwarded": 1,
+         "internet icmpv6.echo_reply forwarded": 1,
+         "internet remote.private forwarded": 12},
+        frames("r1", 6, 6, eth), frames("r2", 6, 6, eth)))
+    c.done()
+
 
 def test_namespaces_isolated():
     """Traffic in other namespaces never shows in this one's counters."""
