@@ -3,6 +3,8 @@
  * lbench: traffic for the per-layer benchmark (tests/bench/layers.sh).
  *
  *   lbench udp-recv PORT SECONDS      count 64-byte datagrams, print pkt/s
+ *   lbench udp-sink PORT              bind PORT and never read it, until
+ *                                     killed
  *   lbench udp-send ADDR PORT SECONDS send them as fast as possible,
  *                                     print the pkt/s that went out
  *   lbench tcp-recv PORT              read one connection, print MB/s
@@ -87,6 +89,13 @@ int main(int argc, char **argv)
 				n++;
 		printf("%.0f\n", n / (now() - t0));
 		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "udp-sink")) {
+		fd = bound(SOCK_DGRAM, argv[2]);
+		printf("ready\n");
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 	if (argc == 5 && !strcmp(argv[1], "udp-send")) {
 		fd = connected(SOCK_DGRAM, argv[2], argv[3]);
