@@ -48,8 +48,8 @@ struct valley_pkt {
 
 /*
  * The hot path is one hook for both families, so that each helper below
- * has one caller and the compiler folds them all into the hook: a packet
- * costs one function call, and struct valley_pkt lives in registers.
+ * has one caller and the compiler folds them all into the hook (as
+ * objdump shows): a packet costs one function call.
  */
 
 static enum valley_dir valley_hook_dir(unsigned int hook)
@@ -149,7 +149,8 @@ static int valley_icmp6_kind(u8 type)
 
 /*
  * Fill P's network part from an IPv4 header.  Return: the offset of the
- * transport header, or -1 for a later fragment, which has none.
+ * transport header, or -1 when there is none (a later fragment, or a
+ * packet shorter than its header says).
  */
 static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
 {

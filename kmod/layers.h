@@ -64,7 +64,11 @@ struct valley_layer_pcpu {
 	struct u64_stats_sync	syncp;
 };
 
-/* Link counters, for each of ingress (VALLEY_IN) and egress (VALLEY_OUT). */
+/*
+ * Link counters, for each of ingress (VALLEY_IN) and egress (VALLEY_OUT).
+ * VK_FRAMES and VK_BYTES are not counted per frame: readers sum them from
+ * the ethertype classes, which every frame is in exactly one of.
+ */
 enum valley_link_stat {
 	VK_FRAMES, VK_BYTES,
 	VK_IPV4_FRAMES, VK_IPV4_BYTES, VK_IPV6_FRAMES, VK_IPV6_BYTES,

@@ -271,6 +271,8 @@ static void valley_dev_sum(const struct valley_dev *vd, u64 v[2][VK_NUM])
 			for (i = 0; i < VK_NUM; i++)
 				v[d][i] += one[d][i];
 	}
+	/* The ethertype classes: frames and bytes pairs, one after another. */
+	BUILD_BUG_ON(VK_OTHER_BYTES - VK_IPV4_FRAMES != 7);
 	for (d = 0; d < 2; d++)
 		for (i = VK_IPV4_FRAMES; i <= VK_OTHER_FRAMES; i += 2) {
 			v[d][VK_FRAMES] += v[d][i];

@@ -25,6 +25,7 @@ set -u
 
 LB=$VALLEY_SRC/build/bench/lbench
 HOOKS_KO=$VALLEY_SRC/build/bench/hooks-only/src/kmod/valley.ko
+[ -f "$HOOKS_KO" ] || { echo "layers.sh: no $HOOKS_KO (bench.sh builds it)" >&2; exit 1; }
 # on CPU N, when there are two
 on() {
 	if [ "$(nproc)" -ge 2 ]; then taskset -c "$@"; else shift; "$@"; fi
@@ -141,7 +142,10 @@ setup
 sinkout=$(mktemp)
 ip netns exec lbb "$LB" udp-sink 9002 >"$sinkout" &
 sink_pid=$!
-until [ -s "$sinkout" ]; do sleep 0.05; done
+until [ -s "$sinkout" ]; do
+	kill -0 "$sink_pid" 2>/dev/null || { echo "layers.sh: udp-sink failed" >&2; exit 1; }
+	sleep 0.05
+done
 configs=(none valley hooks nft)
 declare -A udp sink tcp
 for ((round = 0; round < ROUNDS; round++)); do
