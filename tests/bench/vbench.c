@@ -10,8 +10,9 @@
  * rotated order; a round gives a valley/unix ratio, and the table shows
  * the median of those ratios with a 96% confidence interval for it.  A
  * target counts as met (or missed) only when the whole interval is on
- * its side.  With two CPUs or more, the process that writes runs on CPU
- * 0 and its peer on CPU 1, so that every kind sees the same placement.
+ * its side.  When it may run on two CPUs or more, the process that
+ * writes runs on the first and its peer on the second, so that every kind
+ * sees the same placement (make bench runs it on one CPU: taskset -c 0).
  *
  * usage: vbench [-q]   (-q: smaller runs, for a quick look)
  */
@@ -54,13 +55,19 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* Run on CPU (when there are two). */
-static void pin(int cpu)
+static cpu_set_t allowed;	/* the CPUs vbench may run on */
+
+/* Run on the Nth CPU of those allowed (when there are two). */
+static void pin(int n)
 {
 	cpu_set_t set;
+	int cpu;
 
 	if (ncpus < 2)
 		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &allowed) && n-- == 0)
+			break;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
@@ -401,7 +408,9 @@ int main(int argc, char **argv)
 	fclose(fp);
 	signal(SIGPIPE, SIG_IGN);
 	setrlimit(RLIMIT_NOFILE, &rl);
-	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		die("sched_getaffinity");
+	ncpus = CPU_COUNT(&allowed);
 	pin(0);
 
 	printf("%-26s %-6s %10s %10s %10s   %-19s %s\n", "benchmark", "unit",
