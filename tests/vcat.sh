@@ -37,7 +37,7 @@ wait_port() {
 
 # exchange FLAGS PORT: a listener and a client, both ways.
 exchange() {
-	local flags=$1 port=$2 rc
+	local flags=$1 port=$2 rc srv
 
 	printf 'from server\n' | "$VCAT" $flags -l "$port" >"$tmp/server.out" 2>"$tmp/server.err" &
 	local server=$!
@@ -45,8 +45,9 @@ exchange() {
 	printf 'from client\n' | "$VCAT" $flags "$port" >"$tmp/client.out" 2>"$tmp/client.err"
 	rc=$?
 	wait "$server"
+	srv=$?
 	expect "client status" "$rc" 0 &&
-	expect "server status" "$?" 0 &&
+	expect "server status" "$srv" 0 &&
 	expect "server got" "$(cat "$tmp/server.out")" "from client" &&
 	expect "client got" "$(cat "$tmp/client.out")" "from server" &&
 	expect "stderr" "$(cat "$tmp/server.err" "$tmp/client.err")" ""

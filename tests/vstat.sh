@@ -78,25 +78,25 @@ test_service_usage() {
 	run "$VSTAT" service add 0 web
 	expect "port 0 status" "$rc" 2 &&
 	expect "port 0" "$(cat "$err")" "vstat: '0' is not a port (1-65535)" &&
-	run "$VSTAT" service add 80 web
+	run "$VSTAT" service add 80 web &&
 	expect "taken port status" "$rc" 1 &&
 	expect "taken port" "$(cat "$err")" "vstat: cannot add the service: the port is a service's already (delete it first)" &&
-	run "$VSTAT" service add 3000 Web
+	run "$VSTAT" service add 3000 Web &&
 	expect "bad name status" "$rc" 1 &&
 	expect "bad name" "$(cat "$err")" "vstat: cannot add the service: a service name is a-z, 0-9 and '-', and not \"other\"" &&
-	run "$VSTAT" service add 3000 a-name-far-too-long
+	run "$VSTAT" service add 3000 a-name-far-too-long &&
 	expect "long name status" "$rc" 1 &&
-	run "$VSTAT" service del 3999
+	run "$VSTAT" service del 3999 &&
 	expect "unknown port status" "$rc" 1 &&
 	expect "unknown port" "$(cat "$err")" "vstat: cannot delete the service: the port is no service's" &&
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VSTAT" service add 3000 api
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VSTAT" service add 3000 api &&
 	expect "unprivileged status" "$rc" 1 &&
 	expect "unprivileged" "$(cat "$err")" "vstat: cannot add the service: changing the service table needs CAP_NET_ADMIN" &&
-	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VSTAT" --json layers internet
+	run setpriv --reuid=65534 --regid=65534 --clear-groups "$VSTAT" --json layers internet &&
 	expect "unprivileged read status" "$rc" 0 &&
-	run "$VSTAT" layers bogus
+	run "$VSTAT" layers bogus &&
 	expect "bad layer status" "$rc" 2 &&
-	run "$VSTAT" layers dev nosuchdev
+	run "$VSTAT" layers dev nosuchdev &&
 	expect "bad dev status" "$rc" 2 &&
 	expect "bad dev" "$(cat "$err")" "vstat: no interface 'nosuchdev' here"
 }
@@ -111,9 +111,9 @@ test_usage_errors() {
 	run "$VSTAT" bogus
 	expect "unknown command status" "$rc" 2 &&
 	expect "unknown command" "$(cat "$err")" "vstat: unknown command 'bogus' (try 'vstat --help')" &&
-	run "$VSTAT" info extra
+	run "$VSTAT" info extra &&
 	expect "extra argument status" "$rc" 2 &&
-	run "$VSTAT" --frobnicate
+	run "$VSTAT" --frobnicate &&
 	expect "unknown option status" "$rc" 2
 }
 
