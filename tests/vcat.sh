@@ -102,6 +102,28 @@ test_usage() {
 	"$VCAT" --help | grep -q '^usage: vcat'
 }
 
+# The listener dies while the client streams: the client says so and exits
+# with 1 (not killed by SIGPIPE).  The listener's stdin stays open (fd 7,
+# a FIFO this shell also writes), so it never shuts its side first.
+test_peer_gone() {
+	local server client rc
+
+	mkfifo "$tmp/in" && exec 7<>"$tmp/in" || return 1
+	"$VCAT" -l 6003 <&7 >/dev/null 2>&1 &
+	server=$!
+	exec 7>&-
+	wait_port 6003 || { kill "$server"; return 1; }
+	yes | "$VCAT" 6003 >/dev/null 2>"$tmp/gone.err" &
+	client=$!
+	sleep 0.5
+	kill -9 "$server"
+	wait "$server" 2>/dev/null
+	wait "$client"
+	rc=$?
+	expect "status" "$rc" 1 &&
+	expect "message" "$(cat "$tmp/gone.err")" "vcat: send: Broken pipe"
+}
+
 test_module_absent() {
 	local msg rc
 
@@ -114,12 +136,13 @@ test_module_absent() {
 }
 
 ktap_print_header
-ktap_set_plan 7
+ktap_set_plan 8
 ktap_test_result "stream_exchange" test_stream
 ktap_test_result "seqpacket_exchange" test_seqpacket
 ktap_test_result "dgram_exchange" test_dgram
 ktap_test_result "connection_refused_message" test_refused
 ktap_test_result "privileged_port_message" test_privileged_port
 ktap_test_result "usage_errors" test_usage
+ktap_test_result "peer_gone_message" test_peer_gone
 ktap_test_result "module_absent_message" test_module_absent
 ktap_finished

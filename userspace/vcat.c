@@ -121,10 +121,15 @@ static int open_socket(struct vcat *v)
 	return conn < 0 ? -VL_EXIT_FAIL : conn;
 }
 
-static bool write_all(int fd, const char *buf, size_t len)
+/*
+ * All of BUF to FD.  To the socket with send(MSG_NOSIGNAL): a peer that
+ * is gone is a message and exit status 1, not death by SIGPIPE.
+ */
+static bool write_all(int fd, const char *buf, size_t len, bool sock)
 {
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = sock ? send(fd, buf, len, MSG_NOSIGNAL) :
+				   write(fd, buf, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -152,7 +157,7 @@ static bool from_stdin(struct vcat *v, char *buf, size_t size, int *status)
 			      (struct sockaddr *)&v->reply_to,
 			      sizeof(v->reply_to));
 	} else if (v->type == SOCK_STREAM) {
-		sent = write_all(v->fd, buf, n) ? n : -1;
+		sent = write_all(v->fd, buf, n, true) ? n : -1;
 	} else {
 		sent = send(v->fd, buf, n, MSG_NOSIGNAL);
 	}
@@ -181,7 +186,7 @@ static bool to_stdout(struct vcat *v, char *buf, size_t size, int *status)
 		v->have_reply_to = len == sizeof(v->reply_to);
 	else if (n == 0)
 		return false;
-	if (!write_all(STDOUT_FILENO, buf, n)) {
+	if (!write_all(STDOUT_FILENO, buf, n, false)) {
 		*status = VL_EXIT_FAIL;
 		return false;
 	}
