@@ -136,6 +136,8 @@ int vl_genl_talk(struct vl_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 {
 	unsigned int portid = mnl_socket_get_portid(g->nl);
 	struct talk_ctx ctx = { .g = g, .cb = cb, .data = data };
+	/* The reply is read into the buffer NLH is in: keep its number. */
+	unsigned int seq = nlh->nlmsg_seq;
 	ssize_t len;
 	int ret;
 
@@ -146,7 +148,7 @@ int vl_genl_talk(struct vl_genl *g, struct nlmsghdr *nlh, mnl_cb_t cb,
 		len = mnl_socket_recvfrom(g->nl, g->buf, MNL_SOCKET_BUFFER_SIZE);
 		if (len < 0)
 			return -errno;
-		ret = mnl_cb_run2(g->buf, len, nlh->nlmsg_seq, portid, data_cb,
+		ret = mnl_cb_run2(g->buf, len, seq, portid, data_cb,
 				  &ctx, ctl_cbs, NLMSG_MIN_TYPE);
 	} while (ret == MNL_CB_OK);
 	if (ret == MNL_CB_ERROR)

@@ -78,6 +78,7 @@ static double now(void)
 struct shown {
 	const struct vl_row *r;
 	double rin, rout, rfwd;
+	size_t pos;			/* of r in the dump */
 };
 
 struct live {
@@ -102,14 +103,18 @@ static double rate(uint64_t now_v, uint64_t then_v, double dt)
 	return dt > 0 && now_v >= then_v ? (now_v - then_v) / dt : 0;
 }
 
+/*
+ * Busiest first within an interface; the interfaces (whose rows come
+ * together in the dump) and equal rates keep the dump's order.
+ */
 static int cmp_rate(const void *a, const void *b)
 {
 	const struct shown *x = a, *y = b;
 	double rx = x->rin + x->rout + x->rfwd, ry = y->rin + y->rout + y->rfwd;
 
-	if (x->r->layer != y->r->layer || x->r->ifindex != y->r->ifindex)
-		return 0;
-	return (ry > rx) - (ry < rx);
+	if (x->r->ifindex == y->r->ifindex && rx != ry)
+		return ry > rx ? 1 : -1;
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 /* Pick the rows to draw: non-zero ones, rates against the last fetch. */
@@ -138,6 +143,7 @@ static void live_select(struct live *lv)
 			p = vl_rows_find(&lv->prev, r->layer, r->ifindex, r->key);
 			sh = &lv->shown[n++];
 			sh->r = r;
+			sh->pos = i;
 			sh->rin = p ? rate(r->in, p->in, dt) : 0;
 			sh->rout = p ? rate(r->out, p->out, dt) : 0;
 			sh->rfwd = p ? rate(r->fwd, p->fwd, dt) : 0;
