@@ -203,7 +203,8 @@ static int valley_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
 	if (nlmsg_len(h) < sizeof(*req))
 		return -EINVAL;
 	req = nlmsg_data(h);
-	if (req->sdiag_protocol || req->pad || req->vdiag_show)
+	if (req->sdiag_protocol || req->pad || req->vdiag_show ||
+	    req->vdiag_cookie[0] || req->vdiag_cookie[1])
 		return -EINVAL;
 
 	if (h->nlmsg_flags & NLM_F_DUMP) {

@@ -292,7 +292,12 @@ TEST_F(ns, bad_requests_refused)
 	req.vdiag_show = 1;
 	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
 	req.vdiag_show = 0;
+	req.vdiag_cookie[1] = 1;
+	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
+	req.vdiag_cookie[1] = 0;
 	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, 4));
+	/* The same request, well formed, is answered. */
+	EXPECT_EQ(0, diag(&self->rows, &req, sizeof(req)));
 }
 
 /* Thousands of sockets: the dump resumes across messages, none lost. */
