@@ -13,6 +13,8 @@
  * peer's port there is safe.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <net/netlink.h>
@@ -228,8 +230,17 @@ static struct sock_diag_handler valley_diag_handler __ro_after_init = {
 
 int __init valley_diag_init(void)
 {
+	int err;
+
 	valley_diag_handler.family = valley_family;
-	return sock_diag_register(&valley_diag_handler);
+	err = sock_diag_register(&valley_diag_handler);
+	/* The family has a diag handler: it is taken (as sock_register says). */
+	if (err == -EBUSY) {
+		pr_err("address family %u is taken (try the family= parameter)\n",
+		       valley_family);
+		err = -EEXIST;
+	}
+	return err;
 }
 
 void valley_diag_exit(void)

@@ -125,4 +125,20 @@ TEST_F(mod, bad_family_parameter_refused)
 	ASSERT_EQ(0, load(""));
 }
 
+/*
+ * A family that is taken: AF_UNIX, with its sock_diag handler there too
+ * (a module on Debian's kernels, built in on the debug kernel).  Without
+ * it, sock_register() refuses the family with the same error.
+ */
+TEST_F(mod, taken_family_refused)
+{
+	if (system("modprobe -q unix_diag"))
+		TH_LOG("no unix_diag: only sock_register() refuses");
+	ASSERT_EQ(0, unload());
+	EXPECT_EQ(-EEXIST, load("family=1"));
+	EXPECT_FALSE(loaded());
+	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(AF_VALLEY, (int)family_info());
+}
+
 TEST_HARNESS_MAIN
