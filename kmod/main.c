@@ -86,9 +86,16 @@ void valley_stats_reset(struct valley_net *vn)
 u64 valley_sockets_open(struct valley_net *vn, int type)
 {
 	struct valley_stats sum;
+	u64 opened, closed;
 
 	valley_stats_sum(vn, &sum);
-	return sum.v[VALLEY_STAT_OPENED(type)] - sum.v[VALLEY_STAT_CLOSED(type)];
+	opened = sum.v[VALLEY_STAT_OPENED(type)];
+	closed = sum.v[VALLEY_STAT_CLOSED(type)];
+	/*
+	 * The CPUs are read one after the other: a socket opened on a CPU
+	 * already read and closed on one read later counts as closed only.
+	 */
+	return opened > closed ? opened - closed : 0;
 }
 
 static int __net_init valley_net_init(struct net *net)
