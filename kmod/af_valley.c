@@ -5,13 +5,21 @@
  *
  * Ports live in a hash table per network namespace, under
  * valley_net.port_lock; a socket is in it from bind() (or autobind) until
- * release.  Lookups take a reference before dropping the lock.
+ * release.  Lookups take a reference before dropping the lock.  Each
+ * socket type has a port space of its own, as TCP and UDP do: a stream
+ * socket on port 53 and a datagram socket on port 53 are two sockets.
+ * The ephemeral ports in use are also kept in a bitmap per type, so that
+ * picking a free one is a short bit search, not a walk of the table.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
 #include <linux/capability.h>
+#include <linux/compat.h>
 #include <linux/net.h>
+#include <linux/sockios.h>
+#include <linux/termios.h>
 #include <linux/random.h>
 #include <linux/sched/signal.h>
 #include <net/sock.h>
@@ -24,18 +32,36 @@ static struct proto valley_proto = {
 	.obj_size	= sizeof(struct valley_sock),
 };
 
+#define VALLEY_EPHEMERAL_PORTS \
+	(VALLEY_PORT_EPHEMERAL_MAX - VALLEY_PORT_EPHEMERAL_MIN + 1)
+
 static struct hlist_head *valley_port_bucket(struct valley_net *vn, u16 port)
 {
 	return &vn->ports[hash_32(port, VALLEY_PORT_HASH_BITS)];
 }
 
-/* The socket bound to PORT, or NULL.  Caller holds port_lock. */
-static struct sock *__valley_find(struct valley_net *vn, u16 port)
+/* The ephemeral port bitmaps of a new namespace, all ports free. */
+unsigned long *valley_ephemeral_alloc(void)
+{
+	return bitmap_zalloc(3 * BITS_TO_LONGS(VALLEY_EPHEMERAL_PORTS) *
+			     BITS_PER_LONG, GFP_KERNEL_ACCOUNT);
+}
+
+/* The bitmap of TYPE's ephemeral ports in use in VN. */
+static unsigned long *valley_ephemeral_map(struct valley_net *vn, int type)
+{
+	unsigned int i = type == SOCK_STREAM ? 0 : type == SOCK_DGRAM ? 1 : 2;
+
+	return vn->ephemeral + i * BITS_TO_LONGS(VALLEY_EPHEMERAL_PORTS);
+}
+
+/* The socket of TYPE bound to PORT, or NULL.  Caller holds port_lock. */
+static struct sock *__valley_find(struct valley_net *vn, u16 port, int type)
 {
 	struct valley_sock *vsk;
 
 	hlist_for_each_entry(vsk, valley_port_bucket(vn, port), bind_node)
-		if (vsk->port == port)
+		if (vsk->port == port && vsk->sk.sk_type == type)
 			return &vsk->sk;
 	return NULL;
 }
@@ -54,11 +80,9 @@ struct sock *valley_lookup(struct net *net, u16 port, int type)
 	struct sock *sk;
 
 	spin_lock(&vn->port_lock);
-	sk = __valley_find(vn, port);
-	if (sk && sk->sk_type == type)
+	sk = __valley_find(vn, port, type);
+	if (sk)
 		sock_hold(sk);	/* the caller's, until its sock_put() */
-	else
-		sk = NULL;
 	spin_unlock(&vn->port_lock);
 	return sk;
 }
@@ -86,31 +110,49 @@ int valley_addr_port(const struct sockaddr *addr, int len, u16 *port)
 	return 0;
 }
 
-static int __valley_bind_port(struct sock *sk, struct valley_net *vn, u16 port)
+/* Put SK on PORT, which is free for its type.  Caller holds port_lock. */
+static void __valley_hash(struct sock *sk, struct valley_net *vn, u16 port)
 {
 	struct valley_sock *vsk = valley_sk(sk);
 
-	if (__valley_find(vn, port))
-		return -EADDRINUSE;
-	vsk->port = port;
+	if (port >= VALLEY_PORT_EPHEMERAL_MIN)
+		__set_bit(port - VALLEY_PORT_EPHEMERAL_MIN,
+			  valley_ephemeral_map(vn, sk->sk_type));
+	WRITE_ONCE(vsk->port, port);
 	hlist_add_head(&vsk->bind_node, valley_port_bucket(vn, port));
-	return 0;
 }
 
-/* An ephemeral port, from a random start.  Caller holds port_lock. */
+/* Take SK off its port.  Caller holds port_lock. */
+static void __valley_unhash(struct sock *sk, struct valley_net *vn)
+{
+	struct valley_sock *vsk = valley_sk(sk);
+
+	if (hlist_unhashed(&vsk->bind_node))
+		return;
+	hlist_del_init(&vsk->bind_node);
+	if (vsk->port >= VALLEY_PORT_EPHEMERAL_MIN)
+		__clear_bit(vsk->port - VALLEY_PORT_EPHEMERAL_MIN,
+			    valley_ephemeral_map(vn, sk->sk_type));
+}
+
+/*
+ * A free ephemeral port of SK's type, searched from a random start: a
+ * bit search over 16384 bits at most.  Caller holds port_lock.
+ */
 static int __valley_bind_ephemeral(struct sock *sk, struct valley_net *vn)
 {
-	const u32 range = VALLEY_PORT_EPHEMERAL_MAX - VALLEY_PORT_EPHEMERAL_MIN + 1;
-	u32 start = get_random_u32_below(range);
-	u32 i;
+	unsigned long *map = valley_ephemeral_map(vn, sk->sk_type);
+	u32 start = get_random_u32_below(VALLEY_EPHEMERAL_PORTS);
+	unsigned long bit;
 
-	for (i = 0; i < range; i++) {
-		u16 port = VALLEY_PORT_EPHEMERAL_MIN + (start + i) % range;
-
-		if (!__valley_bind_port(sk, vn, port))
-			return 0;
+	bit = find_next_zero_bit(map, VALLEY_EPHEMERAL_PORTS, start);
+	if (bit >= VALLEY_EPHEMERAL_PORTS) {
+		bit = find_first_zero_bit(map, start);
+		if (bit >= start)
+			return -EADDRNOTAVAIL;
 	}
-	return -EADDRNOTAVAIL;
+	__valley_hash(sk, vn, VALLEY_PORT_EPHEMERAL_MIN + bit);
+	return 0;
 }
 
 /**
@@ -133,11 +175,14 @@ int valley_bind_port(struct sock *sk, u16 port)
 	    !ns_capable(net->user_ns, CAP_NET_BIND_SERVICE))
 		return -EACCES;
 
+	err = 0;
 	spin_lock(&vn->port_lock);
-	if (port)
-		err = __valley_bind_port(sk, vn, port);
-	else
+	if (!port)
 		err = __valley_bind_ephemeral(sk, vn);
+	else if (__valley_find(vn, port, sk->sk_type))
+		err = -EADDRINUSE;
+	else
+		__valley_hash(sk, vn, port);
 	spin_unlock(&vn->port_lock);
 	return err;
 }
@@ -151,24 +196,105 @@ int valley_autobind(struct sock *sk)
 }
 
 /**
- * valley_check_send() - refuse what this family does not send
+ * valley_check_send() - refuse what this family cannot honour
  * @msg: the message of a sendmsg
- * @allowed: the MSG_* flags the caller supports
  *
- * Return: 0, or -EOPNOTSUPP for MSG_OOB, other flags or control messages
- * (SCM_RIGHTS and the like are not supported).
+ * As AF_UNIX: every other flag is accepted, and those that mean nothing
+ * here (MSG_MORE, MSG_EOR, MSG_CONFIRM, and MSG_BATCH or
+ * MSG_SENDPAGE_NOTLAST, which sendmmsg() and splice set themselves) are
+ * ignored.
+ *
+ * Return: 0, or -EOPNOTSUPP for MSG_OOB or control messages (SCM_RIGHTS
+ * and the like are not supported).
  */
-int valley_check_send(const struct msghdr *msg, int allowed)
+int valley_check_send(const struct msghdr *msg)
 {
-	/* Set by the compat syscalls and the kernel, not by the caller. */
-	allowed |= MSG_CMSG_COMPAT | MSG_CMSG_CLOEXEC | MSG_SPLICE_PAGES;
-
-	if (msg->msg_flags & ~allowed)
+	if (msg->msg_flags & MSG_OOB)
 		return -EOPNOTSUPP;
 	if (msg->msg_controllen)
 		return -EOPNOTSUPP;
 	return 0;
 }
+
+/* Bytes queued in SK and not read yet. */
+size_t valley_unread(struct sock *sk)
+{
+	return max(atomic_read(&valley_sk(sk)->unread), 0);
+}
+
+/* SIOCINQ: bytes to read; for a datagram socket, the next datagram's. */
+static int valley_inq(struct sock *sk)
+{
+	struct sk_buff *skb;
+	int len = 0;
+
+	if (sk->sk_type != SOCK_DGRAM)
+		return valley_unread(sk);
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb = skb_peek(&sk->sk_receive_queue);
+	if (skb)
+		len = skb->len;
+	spin_unlock(&sk->sk_receive_queue.lock);
+	return len;
+}
+
+/*
+ * SIOCOUTQ: bytes sent and not read by the peer yet.  A datagram is the
+ * receiver's once queued, so a datagram socket has only what it is
+ * sending right now, as UDP.  SK's reference on its peer lasts until SK
+ * is released, which an ioctl in progress keeps off.
+ */
+static int valley_outq(struct sock *sk)
+{
+	struct sock *peer;
+
+	if (sk->sk_type == SOCK_DGRAM)
+		return sk_wmem_alloc_get(sk);
+	peer = READ_ONCE(valley_sk(sk)->peer);
+	return peer ? valley_unread(peer) : 0;
+}
+
+/**
+ * valley_ioctl() - the socket ioctls, as AF_UNIX answers them
+ * @sock: the socket
+ * @cmd: SIOCINQ (FIONREAD), SIOCOUTQ or SIOCATMARK
+ * @arg: where the answer goes (an int)
+ *
+ * Return: 0, -EINVAL on a listening socket, -EOPNOTSUPP for SIOCATMARK
+ * on a datagram or seqpacket socket, -EFAULT, or -ENOIOCTLCMD for other
+ * commands.
+ */
+int valley_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg)
+{
+	struct sock *sk = sock->sk;
+	int amount;
+
+	switch (cmd) {
+	case SIOCINQ:
+	case SIOCOUTQ:
+		if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+			return -EINVAL;
+		amount = cmd == SIOCINQ ? valley_inq(sk) : valley_outq(sk);
+		break;
+	case SIOCATMARK:
+		/* As AF_UNIX: a stream's only; no out-of-band data, no mark. */
+		if (sk->sk_type != SOCK_STREAM)
+			return -EOPNOTSUPP;
+		amount = 0;
+		break;
+	default:
+		return -ENOIOCTLCMD;
+	}
+	return put_user(amount, (int __user *)arg);
+}
+
+#ifdef CONFIG_COMPAT
+int valley_compat_ioctl(struct socket *sock, unsigned int cmd,
+			unsigned long arg)
+{
+	return valley_ioctl(sock, cmd, (unsigned long)compat_ptr(arg));
+}
+#endif
 
 int valley_bind(struct socket *sock, struct sockaddr *addr, int len)
 {
@@ -262,6 +388,7 @@ void valley_release_common(struct socket *sock)
 	sock_orphan(sk);
 	release_sock(sk);
 	skb_queue_purge(&sk->sk_receive_queue);
+	atomic_set(&valley_sk(sk)->unread, 0);
 	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
 	sock->sk = NULL;
 	sock_put(sk);	/* the socket's own, from sk_alloc() */
@@ -271,7 +398,6 @@ static void valley_sk_destruct(struct sock *sk)
 {
 	skb_queue_purge(&sk->sk_receive_queue);
 	WARN_ON(refcount_read(&sk->sk_wmem_alloc));
-	valley_count_sock(sk, VALLEY_STAT_CLOSED(sk->sk_type), 1);
 }
 
 /**
@@ -291,7 +417,8 @@ struct sock *valley_sk_alloc(struct net *net, struct socket *sock, int type,
 	struct valley_sock *vsk;
 	struct sock *sk;
 
-	sk = sk_alloc(net, valley_family, GFP_KERNEL, &valley_proto, kern);
+	sk = sk_alloc(net, valley_family, GFP_KERNEL_ACCOUNT, &valley_proto,
+		      kern);
 	if (!sk)
 		return NULL;
 	sock_init_data(sock, sk);
@@ -315,17 +442,23 @@ struct sock *valley_sk_alloc(struct net *net, struct socket *sock, int type,
 	return sk;
 }
 
-/* Take SK out of the port table and the socket list. */
+/*
+ * Take SK out of the port table and the socket list: it is closed from
+ * now on, and counted so once, whoever still holds its memory.
+ */
 void valley_sk_unlink(struct sock *sk)
 {
 	struct valley_net *vn = valley_pernet(sock_net(sk));
 	struct valley_sock *vsk = valley_sk(sk);
+	bool listed;
 
 	spin_lock(&vn->port_lock);
-	if (!hlist_unhashed(&vsk->bind_node))
-		hlist_del_init(&vsk->bind_node);
+	__valley_unhash(sk, vn);
+	listed = !hlist_unhashed(&vsk->all_node);
 	hlist_del_init(&vsk->all_node);
 	spin_unlock(&vn->port_lock);
+	if (listed)
+		valley_count_sock(sk, VALLEY_STAT_CLOSED(sk->sk_type), 1);
 }
 
 static int valley_create(struct net *net, struct socket *sock, int protocol,
@@ -378,7 +511,8 @@ int __init valley_sock_init(void)
 	 */
 	valley_family_ops.family = valley_family;
 
-	err = proto_register(&valley_proto, 0);
+	/* A slab of its own, charged to the memory cgroup of who allocates. */
+	err = proto_register(&valley_proto, 1);
 	if (err)
 		return err;
 	err = sock_register(&valley_family_ops);

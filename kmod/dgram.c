@@ -5,7 +5,13 @@
  *
  * A queued datagram is charged to the receiver (sk_rmem_alloc): a sender
  * waits, or gets EAGAIN, while the receiver's queue is at sk_rcvbuf, and
- * is woken through the receiver's peer_wait as it reads.
+ * is woken through the receiver's peer_wait as it reads.  Room is checked
+ * and the datagram queued under the receiver's queue lock, so concurrent
+ * senders cannot overfill it: one datagram goes in while the queue is
+ * below sk_rcvbuf.
+ *
+ * A connected socket hears only its peer, as AF_UNIX: a datagram from
+ * any other port is refused with EPERM at the sender.
  *
  * poll() of a connected socket also asks the receiver's queue: while it is
  * full, the socket's peer_wake entry waits on the receiver's peer_wait and
@@ -126,7 +132,10 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 	int err;
 
 	if (len >= (int)sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC) {
+		lock_sock(sk);
 		WRITE_ONCE(valley_sk(sk)->dgram_peer, 0);
+		WRITE_ONCE(sk->sk_state, TCP_CLOSE);
+		release_sock(sk);
 		valley_dgram_unwake(sk);
 		return 0;
 	}
@@ -143,8 +152,11 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 
 	lock_sock(sk);
 	err = valley_autobind(sk);
-	if (!err)
+	if (!err) {
 		WRITE_ONCE(valley_sk(sk)->dgram_peer, port);
+		/* As UDP and AF_UNIX report a connected datagram socket. */
+		WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
+	}
 	release_sock(sk);
 	valley_dgram_unwake(sk);
 	return err;
@@ -168,6 +180,69 @@ static int valley_dgram_wait_room(struct sock *other, long *timeo)
 	return 0;
 }
 
+/*
+ * Queue SKB, sent from PORT, on OTHER once it has room, waiting up to
+ * *TIMEO.  Return: 0, -ECONNREFUSED if OTHER is closed or shut for
+ * reading, -EPERM if it is connected to another port, -EAGAIN or the
+ * errno of a signal.
+ */
+static int valley_dgram_queue(struct sock *other, struct sk_buff *skb,
+			      u16 port, long *timeo)
+{
+	struct sk_buff_head *queue = &other->sk_receive_queue;
+	u16 peer;
+	int err;
+
+	for (;;) {
+		/* Closing drains the queue under this lock after marking it dead. */
+		spin_lock(&queue->lock);
+		if (sock_flag(other, SOCK_DEAD) ||
+		    (READ_ONCE(other->sk_shutdown) & RCV_SHUTDOWN)) {
+			err = -ECONNREFUSED;
+			break;
+		}
+		peer = READ_ONCE(valley_sk(other)->dgram_peer);
+		if (peer && peer != port) {
+			err = -EPERM;
+			break;
+		}
+		if (valley_dgram_room(other)) {
+			skb_orphan(skb);
+			skb_set_owner_r(skb, other);
+			atomic_add(skb->len, &valley_sk(other)->unread);
+			__skb_queue_tail(queue, skb);
+			spin_unlock(&queue->lock);
+			other->sk_data_ready(other);
+			return 0;
+		}
+		spin_unlock(&queue->lock);
+		err = valley_dgram_wait_room(other, timeo);
+		if (err)
+			return err;
+	}
+	spin_unlock(&queue->lock);
+	return err;
+}
+
+/* A datagram of LEN bytes; paged past the first page, as AF_UNIX. */
+static struct sk_buff *valley_dgram_alloc(struct sock *sk, size_t len,
+					  bool nonblock, int *err)
+{
+	size_t data_len = 0;
+	struct sk_buff *skb;
+
+	if (len > SKB_MAX_HEAD(0))
+		data_len = len - SKB_MAX_HEAD(0);
+	skb = sock_alloc_send_pskb(sk, len - data_len, data_len, nonblock, err,
+				   PAGE_ALLOC_COSTLY_ORDER);
+	if (!skb)
+		return NULL;
+	skb_put(skb, len - data_len);
+	skb->data_len = data_len;
+	skb->len = len;
+	return skb;
+}
+
 static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 				size_t len)
 {
@@ -179,7 +254,7 @@ static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	u16 port;
 	int err;
 
-	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	err = valley_check_send(msg);
 	if (err)
 		return err;
 	if (msg->msg_name) {
@@ -202,46 +277,29 @@ static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 	if (err)
 		return err;
 
-	skb = sock_alloc_send_skb(sk, len, msg->msg_flags & MSG_DONTWAIT, &err);
+	skb = valley_dgram_alloc(sk, len, msg->msg_flags & MSG_DONTWAIT, &err);
 	if (!skb)
 		return err;
-	err = memcpy_from_msg(skb_put(skb, len), msg, len);
+	err = skb_copy_datagram_from_iter(skb, 0, &msg->msg_iter, len);
 	if (err)
 		goto out_free;
 	VALLEY_CB(skb)->port = vsk->port;
 
 	other = valley_lookup(sock_net(sk), port, SOCK_DGRAM);
 	if (!other) {
-		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
 		err = -ECONNREFUSED;
-		goto out_free;
+		goto out_refused;
 	}
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
-	err = valley_dgram_wait_room(other, &timeo);
-	if (err)
-		goto out_put;
-
-	/* Closing drains the queue under this lock after marking it dead. */
-	spin_lock(&other->sk_receive_queue.lock);
-	if (sock_flag(other, SOCK_DEAD) ||
-	    (READ_ONCE(other->sk_shutdown) & RCV_SHUTDOWN)) {
-		spin_unlock(&other->sk_receive_queue.lock);
-		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
-		err = -ECONNREFUSED;
-		goto out_put;
+	err = valley_dgram_queue(other, skb, vsk->port, &timeo);
+	sock_put(other);
+	if (!err) {
+		valley_count_sock_msg(sk, VALLEY_STAT_MSGS_OUT, len);
+		return len;
 	}
-	skb_orphan(skb);
-	skb_set_owner_r(skb, other);
-	__skb_queue_tail(&other->sk_receive_queue, skb);
-	spin_unlock(&other->sk_receive_queue.lock);
-	other->sk_data_ready(other);
-	sock_put(other);
-
-	valley_count_sock_msg(sk, VALLEY_STAT_MSGS_OUT, len);
-	return len;
-
-out_put:
-	sock_put(other);
+out_refused:
+	if (err == -ECONNREFUSED || err == -EPERM)
+		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
 out_free:
 	kfree_skb(skb);
 	return err;
@@ -294,6 +352,8 @@ int valley_recv_message(struct sock *sk, struct msghdr *msg, size_t len,
 		if (!(flags & MSG_PEEK))
 			valley_count_sock_msg(sk, VALLEY_STAT_MSGS_IN, skb->len);
 	}
+	if (!(flags & MSG_PEEK))
+		atomic_sub(skb->len, &valley_sk(sk)->unread);
 	skb_free_datagram(sk, skb);
 	/* The queue has room again: wake the senders waiting for it. */
 	if (!(flags & MSG_PEEK))
@@ -340,7 +400,10 @@ const struct proto_ops valley_dgram_ops = {
 	.accept		= sock_no_accept,
 	.getname	= valley_getname,
 	.poll		= valley_dgram_poll,
-	.ioctl		= sock_no_ioctl,
+	.ioctl		= valley_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= valley_compat_ioctl,
+#endif
 	.listen		= sock_no_listen,
 	.shutdown	= valley_dgram_shutdown,
 	.sendmsg	= valley_dgram_sendmsg,

@@ -22,20 +22,6 @@
 
 #include "sock.h"
 
-/* Bytes queued in SK for reading, unread parts only. */
-static u32 valley_inq_len(struct sock *sk)
-{
-	struct sk_buff *skb;
-	u32 len = 0;
-
-	spin_lock(&sk->sk_receive_queue.lock);
-	skb_queue_walk(&sk->sk_receive_queue, skb)
-		len += skb->len - (sk->sk_type == SOCK_STREAM ?
-				   VALLEY_CB(skb)->consumed : 0);
-	spin_unlock(&sk->sk_receive_queue.lock);
-	return len;
-}
-
 static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
 			    struct user_namespace *user_ns, u32 portid,
 			    u32 seq, u32 flags)
@@ -43,7 +29,9 @@ static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
 	struct valley_sock *vsk = valley_sk(sk);
 	struct valley_diag_rqlen rql;
 	struct valley_diag_msg *msg;
+	u16 port, peer_port = 0;
 	struct nlmsghdr *nlh;
+	struct sock *peer;
 
 	nlh = nlmsg_put(skb, portid, seq, SOCK_DIAG_BY_FAMILY, sizeof(*msg),
 			flags);
@@ -62,15 +50,21 @@ static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
 		rql.rqueue = READ_ONCE(sk->sk_ack_backlog);
 		rql.wqueue = READ_ONCE(sk->sk_max_ack_backlog);
 	} else {
-		rql.rqueue = valley_inq_len(sk);
+		rql.rqueue = valley_unread(sk);
 		rql.wqueue = sk_wmem_alloc_get(sk);
 	}
 
-	if ((vsk->port && nla_put_u16(skb, VALLEY_DIAG_PORT, vsk->port)) ||
-	    (vsk->peer &&
-	     nla_put_u16(skb, VALLEY_DIAG_PEER, valley_sk(vsk->peer)->port)) ||
-	    (sk->sk_type == SOCK_DGRAM && vsk->dgram_peer &&
-	     nla_put_u16(skb, VALLEY_DIAG_PEER, vsk->dgram_peer)) ||
+	/* Each written once, or cleared, by the socket's own calls. */
+	port = READ_ONCE(vsk->port);
+	if (sk->sk_type == SOCK_DGRAM) {
+		peer_port = READ_ONCE(vsk->dgram_peer);
+	} else {
+		peer = READ_ONCE(vsk->peer);
+		if (peer)
+			peer_port = READ_ONCE(valley_sk(peer)->port);
+	}
+	if ((port && nla_put_u16(skb, VALLEY_DIAG_PORT, port)) ||
+	    (peer_port && nla_put_u16(skb, VALLEY_DIAG_PEER, peer_port)) ||
 	    nla_put(skb, VALLEY_DIAG_RQLEN, sizeof(rql), &rql) ||
 	    nla_put_u32(skb, VALLEY_DIAG_UID,
 			from_kuid_munged(user_ns, sk->sk_uid)) ||

@@ -104,9 +104,16 @@ static int __net_init valley_net_init(struct net *net)
 	unsigned int i;
 	int cpu, err;
 
-	vn->stats = alloc_percpu(struct valley_pcpu_stats);
+	/* Charged to the memory cgroup of whoever creates the namespace. */
+	vn->stats = alloc_percpu_gfp(struct valley_pcpu_stats,
+				     GFP_KERNEL_ACCOUNT);
 	if (!vn->stats)
 		return -ENOMEM;
+	vn->ephemeral = valley_ephemeral_alloc();
+	if (!vn->ephemeral) {
+		free_percpu(vn->stats);
+		return -ENOMEM;
+	}
 	for_each_possible_cpu(cpu)
 		u64_stats_init(&per_cpu_ptr(vn->stats, cpu)->syncp);
 	spin_lock_init(&vn->base_lock);
@@ -115,8 +122,10 @@ static int __net_init valley_net_init(struct net *net)
 		INIT_HLIST_HEAD(&vn->ports[i]);
 	INIT_HLIST_HEAD(&vn->sockets);
 	err = valley_layers_net_init(net, vn);
-	if (err)
+	if (err) {
+		bitmap_free(vn->ephemeral);
 		free_percpu(vn->stats);
+	}
 	return err;
 }
 
@@ -130,6 +139,7 @@ static void __net_exit valley_net_exit(struct net *net)
 	struct valley_net *vn = valley_pernet(net);
 
 	valley_layers_net_exit(net, vn);
+	bitmap_free(vn->ephemeral);
 	free_percpu(vn->stats);
 }
 

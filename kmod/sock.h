@@ -29,8 +29,13 @@
  * @bind_node: entry in the namespace's port table, under port_lock
  * @all_node: entry in the namespace's socket list, under port_lock
  * @id: number in the namespace's socket list, newest highest (for dumps)
- * @port: bound port, 0 while unbound
- * @peer: connected peer (stream/seqpacket), holds a reference
+ * @port: bound port, 0 while unbound; written under port_lock (an
+ *	embryo's under its listener's lock), read locklessly by diag
+ * @unread: bytes queued in sk_receive_queue and not read yet (not the
+ *	embryos of a listener); raised under the queue's lock before the
+ *	skb is queued, lowered by the reader, read locklessly
+ * @peer: connected peer (stream/seqpacket), holds a reference; read
+ *	locklessly by senders and diag
  * @dgram_peer: default destination port of a connected datagram socket
  * @iolock: serializes receivers so that byte streams stay in order
  * @peer_wait: connectors waiting for backlog room, datagram senders for
@@ -52,6 +57,7 @@ struct valley_sock {
 	u64			id;
 	u16			port;
 	u16			dgram_peer;
+	atomic_t		unread;
 	struct sock		*peer;
 	struct mutex		iolock;		/* one receiver at a time */
 	wait_queue_head_t	peer_wait;
@@ -84,7 +90,7 @@ static inline void valley_count_sock_msg(struct sock *sk, enum valley_stat msgs,
 /* What travels with each skb. */
 struct valley_skb_cb {
 	u16		port;		/* the sender's port */
-	u32		consumed;	/* stream: bytes already read */
+	u32		consumed;	/* stream: bytes read, under iolock */
 	struct sock	*connector;	/* pending embryo: who connects, held */
 };
 
@@ -100,7 +106,14 @@ int valley_addr_port(const struct sockaddr *addr, int len, u16 *port);
 int valley_bind_port(struct sock *sk, u16 port);
 int valley_autobind(struct sock *sk);
 struct sock *valley_lookup(struct net *net, u16 port, int type);
-int valley_check_send(const struct msghdr *msg, int allowed);
+int valley_check_send(const struct msghdr *msg);
+unsigned long *valley_ephemeral_alloc(void);
+size_t valley_unread(struct sock *sk);
+int valley_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
+#ifdef CONFIG_COMPAT
+int valley_compat_ioctl(struct socket *sock, unsigned int cmd,
+			unsigned long arg);
+#endif
 int valley_bind(struct socket *sock, struct sockaddr *addr, int len);
 int valley_getname(struct socket *sock, struct sockaddr *addr, int peer);
 void valley_release_common(struct socket *sock);

@@ -63,11 +63,12 @@ static void valley_establish(struct sock *sk, struct sock *listener,
 {
 	struct sock *newsk = skb->sk;
 
-	valley_sk(newsk)->port = valley_sk(listener)->port;
+	/* Diag reads both locklessly: it shows the embryo from now on. */
+	WRITE_ONCE(valley_sk(newsk)->port, valley_sk(listener)->port);
 	newsk->sk_uid = listener->sk_uid;
-	newsk->sk_state = TCP_ESTABLISHED;
+	WRITE_ONCE(newsk->sk_state, TCP_ESTABLISHED);
 	sock_hold(sk);	/* newsk->peer, dropped when newsk closes */
-	valley_sk(newsk)->peer = sk;
+	WRITE_ONCE(valley_sk(newsk)->peer, sk);
 
 	/* The listener's are stable: set at listen(), under its lock. */
 	valley_set_peercred(sk, listener->sk_peer_pid, listener->sk_peer_cred);
@@ -198,7 +199,8 @@ static void valley_pending_cancel(struct sock *sk)
 /*
  * Queue the embryo of SKB on LISTENER (locked) for SK's connection; wait
  * up to TIMEO for room in the backlog, then leave it on the pending queue
- * and say -EINPROGRESS, as TCP does.
+ * and say -EINPROGRESS, as TCP does, or -EAGAIN if the pending queue has
+ * as many as the backlog already.
  */
 static int valley_queue_connection(struct sock *sk, struct sock *listener,
 				   struct sk_buff *skb, long timeo)
@@ -217,6 +219,10 @@ static int valley_queue_connection(struct sock *sk, struct sock *listener,
 		valley_establish(sk, listener, skb);
 		return 0;
 	}
+	/* Connectors in progress are bounded by the backlog too, as AF_UNIX. */
+	if (skb_queue_len(&vlistener->pending) >
+	    READ_ONCE(listener->sk_max_ack_backlog))
+		return -EAGAIN;
 
 	/* SK is in connect(), so nothing else touches it but this. */
 	VALLEY_CB(skb)->connector = sk;
@@ -296,31 +302,33 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 	if (err)
 		return err;
 
+	/* Nothing is made for a port where nobody listens. */
+	listener = valley_lookup(net, port, sk->sk_type);
+	if (!listener) {
+		err = -ECONNREFUSED;
+		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
+		goto out_state;
+	}
 	err = -ENOMEM;
 	newsk = valley_sk_alloc(net, NULL, sk->sk_type, 0);
 	if (!newsk)
-		goto out_state;
-	skb = sock_wmalloc(newsk, 1, 0, GFP_KERNEL);
+		goto out_listener;
+	skb = sock_wmalloc(newsk, 1, 0, GFP_KERNEL_ACCOUNT);
 	if (!skb) {
 		valley_sk_unlink(newsk);
 		sock_put(newsk);
-		goto out_state;
+		goto out_listener;
 	}
 	/* The server side sees who connected, whenever it is accepted. */
 	valley_set_peercred(newsk, task_tgid(current), current_cred());
 
-	listener = valley_lookup(net, port, sk->sk_type);
-	if (!listener) {
-		err = -ECONNREFUSED;
-	} else {
-		timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
-		lock_sock(listener);
-		err = valley_queue_connection(sk, listener, skb, timeo);
-		release_sock(listener);
-		if (!err)
-			listener->sk_data_ready(listener);
-		sock_put(listener);
-	}
+	timeo = sock_sndtimeo(sk, flags & O_NONBLOCK);
+	lock_sock(listener);
+	err = valley_queue_connection(sk, listener, skb, timeo);
+	release_sock(listener);
+	if (!err)
+		listener->sk_data_ready(listener);
+	sock_put(listener);
 	if (err == -EINPROGRESS)
 		return err;	/* SYN_SENT until the listener takes it */
 	if (err) {
@@ -338,6 +346,8 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 	valley_count_sock(sk, VALLEY_STAT_CONNECTIONS, 1);
 	return 0;
 
+out_listener:
+	sock_put(listener);
 out_state:
 	lock_sock(sk);
 	sk->sk_state = TCP_CLOSE;
@@ -420,6 +430,8 @@ static bool valley_deliver(struct sock *peer, struct sk_buff *skb)
 		spin_unlock(&peer->sk_receive_queue.lock);
 		return false;
 	}
+	/* Before the skb: a reader cannot take off what is not added. */
+	atomic_add(skb->len, &valley_sk(peer)->unread);
 	__skb_queue_tail(&peer->sk_receive_queue, skb);
 	spin_unlock(&peer->sk_receive_queue.lock);
 	peer->sk_data_ready(peer);
@@ -437,8 +449,7 @@ static int valley_stream_sendmsg(struct socket *sock, struct msghdr *msg,
 	size_t sent = 0;
 	int err;
 
-	err = valley_check_send(msg, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR |
-				MSG_MORE);
+	err = valley_check_send(msg);
 	if (err)
 		return err;
 	if (msg->msg_namelen)
@@ -504,19 +515,6 @@ pipe:
 	goto out;
 }
 
-/* Bytes queued in SK and not read yet. */
-static size_t valley_unread(struct sock *sk)
-{
-	struct sk_buff *skb;
-	size_t len = 0;
-
-	spin_lock(&sk->sk_receive_queue.lock);
-	skb_queue_walk(&sk->sk_receive_queue, skb)
-		len += skb->len - VALLEY_CB(skb)->consumed;
-	spin_unlock(&sk->sk_receive_queue.lock);
-	return len;
-}
-
 /*
  * Wait, without any lock, until SK has more than SEEN unread bytes, an
  * error, or EOF.
@@ -576,7 +574,8 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		return -EOPNOTSUPP;
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return -EINVAL;
-	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED && !vsk->peer &&
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED &&
+	    !READ_ONCE(vsk->peer) &&
 	    skb_queue_empty_lockless(&sk->sk_receive_queue))
 		return -ENOTCONN;
 
@@ -619,6 +618,7 @@ static int valley_stream_recvmsg(struct socket *sock, struct msghdr *msg,
 		copied += chunk;
 		if (peek)
 			continue;
+		atomic_sub(chunk, &vsk->unread);
 		VALLEY_CB(skb)->consumed += chunk;
 		if (VALLEY_CB(skb)->consumed == skb->len) {
 			skb_unlink(skb, &sk->sk_receive_queue);
@@ -639,7 +639,8 @@ static int valley_seqpacket_recvmsg(struct socket *sock, struct msghdr *msg,
 
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return -EINVAL;
-	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED && !valley_sk(sk)->peer)
+	if (READ_ONCE(sk->sk_state) != TCP_ESTABLISHED &&
+	    !READ_ONCE(valley_sk(sk)->peer))
 		return -ENOTCONN;
 	return valley_recv_message(sk, msg, size, flags, false);
 }
@@ -662,11 +663,13 @@ static __poll_t valley_stream_poll(struct file *file, struct socket *sock,
 		mask |= EPOLLRDHUP | EPOLLIN | EPOLLRDNORM;
 	if (!skb_queue_empty_lockless(&sk->sk_receive_queue))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (state == TCP_ESTABLISHED && sock_writeable(sk))
+	/*
+	 * A socket never connected, or whose connect failed, is writable, as
+	 * for TCP and AF_UNIX: a send fails at once rather than waits.
+	 */
+	if ((state == TCP_ESTABLISHED && sock_writeable(sk)) ||
+	    state == TCP_CLOSE)
 		mask |= EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND;
-	/* A connect that failed in the background: as TCP, for pollers. */
-	if (state == TCP_CLOSE && READ_ONCE(sk->sk_err))
-		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }
 
@@ -749,6 +752,8 @@ static void valley_stream_close(struct sock *sk, bool embryo)
 			valley_stream_close(skb->sk, true);
 		kfree_skb(skb);
 	}
+	/* Nobody reads it now: the peer's SIOCOUTQ says so. */
+	atomic_set(&vsk->unread, 0);
 	valley_pending_refuse(sk);
 	sock_put(sk);
 }
@@ -774,7 +779,10 @@ const struct proto_ops valley_stream_ops = {
 	.accept		= valley_accept,
 	.getname	= valley_getname,
 	.poll		= valley_stream_poll,
-	.ioctl		= sock_no_ioctl,
+	.ioctl		= valley_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= valley_compat_ioctl,
+#endif
 	.listen		= valley_listen,
 	.shutdown	= valley_stream_shutdown,
 	.sendmsg	= valley_stream_sendmsg,
@@ -792,7 +800,10 @@ const struct proto_ops valley_seqpacket_ops = {
 	.accept		= valley_accept,
 	.getname	= valley_getname,
 	.poll		= valley_stream_poll,
-	.ioctl		= sock_no_ioctl,
+	.ioctl		= valley_ioctl,
+#ifdef CONFIG_COMPAT
+	.compat_ioctl	= valley_compat_ioctl,
+#endif
 	.listen		= valley_listen,
 	.shutdown	= valley_stream_shutdown,
 	.sendmsg	= valley_stream_sendmsg,

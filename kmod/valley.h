@@ -55,8 +55,9 @@ struct valley_stats {
  * @stats: per-CPU counters, written locklessly on the fast path
  * @base_lock: protects @base
  * @base: the sums at the last reset; readers report sum minus base
- * @port_lock: protects @ports and @sockets
+ * @port_lock: protects @ports, @ephemeral and @sockets
  * @ports: AF_VALLEY sockets by bound port
+ * @ephemeral: the ephemeral ports in use, a bitmap per socket type
  * @sockets: every AF_VALLEY socket of the namespace, newest first
  * @next_id: the last socket id given out, under port_lock
  * @layers: the per-layer counters and the service table
@@ -66,8 +67,9 @@ struct valley_net {
 	struct valley_pcpu_stats __percpu *stats;
 	spinlock_t		base_lock;	/* protects base */
 	struct valley_stats	base;
-	spinlock_t		port_lock;	/* protects ports and sockets */
+	spinlock_t		port_lock;	/* ports, ephemeral, sockets */
 	struct hlist_head	ports[1 << VALLEY_PORT_HASH_BITS];
+	unsigned long		*ephemeral;
 	struct hlist_head	sockets;
 	u64			next_id;
 	struct valley_layers	*layers;

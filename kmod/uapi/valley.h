@@ -32,13 +32,42 @@ struct sockaddr_vl {
 	__u8			svl_zero[12];
 };
 
-/* Ports: below 1024 need CAP_NET_BIND_SERVICE; ephemeral ones come from here. */
+/*
+ * Ports: below 1024 need CAP_NET_BIND_SERVICE; ephemeral ones come from
+ * here.  Each socket type has a port space of its own, as TCP and UDP
+ * do: a stream, a datagram and a seqpacket socket may all be bound to
+ * port 53, and each is reached only by sockets of its type.
+ */
 #define VALLEY_PORT_PRIVILEGED	1024
 #define VALLEY_PORT_EPHEMERAL_MIN	49152
 #define VALLEY_PORT_EPHEMERAL_MAX	65535
 
 /* Largest datagram or seqpacket message. */
 #define VALLEY_MSG_MAX		65536
+
+/*
+ * AF_VALLEY sockets behave as AF_UNIX ones where the two could differ:
+ *
+ * - sendmsg() refuses MSG_OOB and control messages (EOPNOTSUPP), and
+ *   accepts every other flag; those with no meaning here (MSG_MORE,
+ *   MSG_EOR, MSG_CONFIRM, and the MSG_BATCH or MSG_SENDPAGE_NOTLAST that
+ *   sendmmsg(), sendfile() and splice() set) are ignored.
+ * - A connected datagram socket hears its peer only: a datagram to it from
+ *   any other port fails at the sender with EPERM.  It may still send to
+ *   any port it names.  connect() with AF_UNSPEC disconnects it.
+ *   sock_diag reports it established (TCP_ESTABLISHED), else closed.
+ * - ioctl: FIONREAD (SIOCINQ) is the bytes queued to read, for a datagram
+ *   socket the size of the next datagram; SIOCOUTQ is the bytes sent and
+ *   not read by the peer yet (0 on a datagram socket: a datagram is the
+ *   receiver's once sent); SIOCATMARK is 0 on a stream socket, there being
+ *   no out-of-band data, and EOPNOTSUPP on the others.  Both queue
+ *   ioctls fail with EINVAL on a listener.
+ * - A datagram is queued while the receiver's queue is below its
+ *   SO_RCVBUF, else the sender waits or gets EAGAIN.  A non-blocking
+ *   connect to a listener whose backlog is full is in progress
+ *   (EINPROGRESS) while fewer than backlog + 1 others are, as many as the
+ *   accept queue holds; past that it fails with EAGAIN.
+ */
 
 /* Generic netlink family. */
 #define VALLEY_GENL_NAME	"valley"
