@@ -12,7 +12,7 @@ BPO_LIST=/etc/apt/sources.list.d/valley-bookworm-backports.sources
 # Packages for the build, the static checks, the guests and the demo.
 PKGS=(
 	build-essential make gcc bc flex bison kmod cpio xz-utils zstd rsync
-	pkg-config libmnl-dev libbpf-dev libelf-dev libssl-dev dwarves
+	pkg-config libmnl-dev liburing-dev libbpf-dev libelf-dev libssl-dev dwarves
 	sparse clang llvm busybox-static qemu-system-x86
 	iproute2 nftables iputils-ping python3 perl
 	linux-image-amd64 linux-headers-amd64
