@@ -447,4 +447,79 @@ TEST_F(ns, counters_exact)
 	vt_close(&t);
 }
 
+/*
+ * A connected datagram socket is established, as UDP and AF_UNIX report
+ * it, and closed again once disconnected (AF_UNSPEC).
+ */
+TEST_F(ns, connected_dgram_established)
+{
+	int a = bound(SOCK_DGRAM, 5110), b = socket(vt_family(), SOCK_DGRAM, 0);
+	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	struct valley_diag_req req = {
+		.sdiag_family = vt_family(),
+		.vdiag_states = 1U << TCP_ESTABLISHED,
+	};
+	struct row *r;
+
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, connect_to(b, 5110));
+	ASSERT_EQ(0, dump_all(&self->rows));
+	r = find(&self->rows, ino(b));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(TCP_ESTABLISHED, r->state);
+	EXPECT_EQ(5110, r->peer);
+	r = find(&self->rows, ino(a));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(TCP_CLOSE, r->state);
+	/* The state filter sees it so too. */
+	ASSERT_EQ(0, diag(&self->rows, &req, sizeof(req)));
+	ASSERT_EQ(1, self->rows.n);
+	EXPECT_EQ(ino(b), self->rows.r[0].ino);
+
+	ASSERT_EQ(0, connect(b, &none, sizeof(none)));
+	ASSERT_EQ(0, dump_all(&self->rows));
+	r = find(&self->rows, ino(b));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(TCP_CLOSE, r->state);
+	EXPECT_EQ(-1, r->peer);
+	close(a);
+	close(b);
+}
+
+/*
+ * A socket counts as open until it is closed, not until its memory goes:
+ * a closed client whose server side still holds it is closed already.
+ */
+TEST_F(ns, sockets_open_counts_a_close_at_once)
+{
+	int l = bound(SOCK_STREAM, 5111), c = socket(vt_family(), SOCK_STREAM, 0);
+	int w = socket(vt_family(), SOCK_SEQPACKET, 0);
+	int q = bound(SOCK_SEQPACKET, 5112);
+	struct vt_nl t;
+	int s;
+
+	ASSERT_EQ(0, vt_open(&t));
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, connect_to(c, 5111));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(3, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));	/* l c s */
+	close(c);
+	EXPECT_EQ(2, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));	/* l s */
+	close(s);
+	EXPECT_EQ(1, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));
+	close(l);
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_STREAM_OPEN));
+
+	/* An embryo never accepted is open, and closes with its listener. */
+	ASSERT_EQ(0, listen(q, 4));
+	ASSERT_EQ(0, connect_to(w, 5112));
+	EXPECT_EQ(3, stat_of(&t, VALLEY_A_SOCK_SEQPACKET_OPEN));	/* q w embryo */
+	close(q);
+	EXPECT_EQ(1, stat_of(&t, VALLEY_A_SOCK_SEQPACKET_OPEN));
+	close(w);
+	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_SEQPACKET_OPEN));
+	vt_close(&t);
+}
+
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +26,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <grp.h>
+#include <linux/sock_diag.h>
 
 #include "kselftest_harness.h"
 #include "valley_test.h"
@@ -158,20 +160,116 @@ TEST(connect_no_listener_refused)
 
 TEST(bind_ephemeral_and_in_use)
 {
-	int a = vsock(SOCK_STREAM), b = vsock(SOCK_DGRAM);
+	int a = vsock(SOCK_STREAM), b = vsock(SOCK_STREAM);
 	int port;
 
 	ASSERT_EQ(0, bind_port(a, 0));
 	port = local_port(a);
 	EXPECT_LE(VALLEY_PORT_EPHEMERAL_MIN, port);
 	EXPECT_GE(VALLEY_PORT_EPHEMERAL_MAX, port);
-	/* Ports are shared by all types, like one namespace of names. */
 	EXPECT_EQ(-EADDRINUSE, bind_port(b, port));
 	EXPECT_EQ(-EINVAL, bind_port(a, 5003));
 	close(a);
 	/* Free again as soon as its socket is closed. */
 	EXPECT_EQ(0, bind_port(b, port));
 	close(b);
+}
+
+/*
+ * Each type has a port space of its own, as TCP and UDP do (DNS binds 53
+ * on both): a stream, a datagram and a seqpacket socket share a port, and
+ * each is reached by its own type only.
+ */
+TEST(port_space_per_type)
+{
+	int st = vsock(SOCK_STREAM), dg = vsock(SOCK_DGRAM);
+	int sp = vsock(SOCK_SEQPACKET), st2 = vsock(SOCK_STREAM);
+	int dg2 = vsock(SOCK_DGRAM), c = vsock(SOCK_STREAM);
+	int q = vsock(SOCK_SEQPACKET), s;
+	struct sockaddr_vl from, to = vt_addr(53);
+	socklen_t len = sizeof(from);
+	char buf[8];
+
+	ASSERT_EQ(0, bind_port(st, 53));
+	EXPECT_EQ(0, bind_port(dg, 53));
+	EXPECT_EQ(0, bind_port(sp, 53));
+	EXPECT_EQ(-EADDRINUSE, bind_port(st2, 53));
+	EXPECT_EQ(-EADDRINUSE, bind_port(dg2, 53));
+	/* A datagram reaches the datagram socket; a stream connect, the listener. */
+	EXPECT_EQ(3, sendto(dg2, "dns", 3, 0, (struct sockaddr *)&to,
+			    sizeof(to)));
+	EXPECT_EQ(3, recvfrom(dg, buf, sizeof(buf), MSG_DONTWAIT,
+			      (struct sockaddr *)&from, &len));
+	EXPECT_EQ(local_port(dg2), from.svl_port);
+	EXPECT_EQ(-ECONNREFUSED, connect_port(c, 53));	/* not listening */
+	ASSERT_EQ(0, listen(st, 1));
+	EXPECT_EQ(-ECONNREFUSED, connect_port(q, 53));	/* sp is not either */
+	EXPECT_EQ(0, connect_port(c, 53));
+	s = accept(st, NULL, NULL);
+	EXPECT_LE(0, s);
+	close(s);
+	close(c);
+	close(q);
+	close(st);
+	/* The stream port is free again; the others still hold theirs. */
+	EXPECT_EQ(0, bind_port(st2, 53));
+	EXPECT_EQ(-EADDRINUSE, bind_port(vsock(SOCK_DGRAM), 53));
+	close(st2);
+	close(dg);
+	close(dg2);
+	close(sp);
+}
+
+/*
+ * The ephemeral range runs out per type, exactly: every port of it once,
+ * then EADDRNOTAVAIL, while another type still has all of its own; a
+ * port closed is the one the next automatic bind finds.
+ */
+/* Tests whose work takes long under TCG, the debug kernel most. */
+FIXTURE(slow) {
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+TEST_F_TIMEOUT(slow, ephemeral_range_exhausted_per_type, 900)
+{
+	enum { N = VALLEY_PORT_EPHEMERAL_MAX - VALLEY_PORT_EPHEMERAL_MIN + 1 };
+	static unsigned char seen[N];
+	static int fds[N];
+	struct rlimit rl = { N + 64, N + 64 };
+	int i, port, other, extra;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < N; i++) {
+		fds[i] = vsock(SOCK_DGRAM);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(0, bind_port(fds[i], 0)) TH_LOG("bind %d of %d", i, N);
+		port = local_port(fds[i]);
+		ASSERT_LE(VALLEY_PORT_EPHEMERAL_MIN, port);
+		ASSERT_EQ(0, seen[port - VALLEY_PORT_EPHEMERAL_MIN]++);
+	}
+	extra = vsock(SOCK_DGRAM);
+	EXPECT_EQ(-EADDRNOTAVAIL, bind_port(extra, 0));
+	/* An explicit bind into the range is taken as well. */
+	EXPECT_EQ(-EADDRINUSE, bind_port(extra, VALLEY_PORT_EPHEMERAL_MIN));
+	other = vsock(SOCK_STREAM);
+	EXPECT_EQ(0, bind_port(other, 0));
+	close(other);
+
+	port = local_port(fds[N / 2]);
+	close(fds[N / 2]);
+	EXPECT_EQ(0, bind_port(extra, 0));
+	EXPECT_EQ(port, local_port(extra));
+	fds[N / 2] = extra;
+	for (i = 0; i < N; i++)
+		close(fds[i]);
 }
 
 /* As nobody: PRIV is refused with EACCES, FREE is allowed. */
@@ -502,23 +600,28 @@ TEST(pending_connect_refused)
 /* A connector that closes while pending never reaches accept(). */
 TEST(pending_connector_closes)
 {
-	int l = listener(SOCK_STREAM, 5042, 0);
-	int c1 = vsock(SOCK_STREAM);
+	int l = listener(SOCK_STREAM, 5042, 1);
+	int c0 = vsock(SOCK_STREAM), c1 = vsock(SOCK_STREAM);
 	int c2 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
 	int c3 = vsock(SOCK_STREAM | SOCK_NONBLOCK);
 	int s;
 
 	ASSERT_LE(0, l);
+	ASSERT_EQ(0, connect_port(c0, 5042));
 	ASSERT_EQ(0, connect_port(c1, 5042));
 	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5042));
 	EXPECT_EQ(-EINPROGRESS, connect_port(c3, 5042));
 	close(c2);
+	s = accept(l, NULL, NULL);
+	EXPECT_EQ(local_port(c0), peer_port(s));
+	close(s);
 	s = accept(l, NULL, NULL);
 	EXPECT_EQ(local_port(c1), peer_port(s));
 	close(s);
 	s = accept(l, NULL, NULL);
 	EXPECT_EQ(local_port(c3), peer_port(s));
 	close(s);
+	close(c0);
 	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
 	EXPECT_EQ(-1, accept(l, NULL, NULL));
 	EXPECT_EQ(EAGAIN, errno);
@@ -764,12 +867,7 @@ TEST(unsupported_operations)
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, recv(s, buf, 1, MSG_OOB));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	/* Flags this family has no meaning for. */
-	EXPECT_EQ(-1, send(c, "x", 1, MSG_CONFIRM));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, send(c, "x", 1, MSG_FASTOPEN));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, send(d, "x", 1, MSG_CONFIRM));
+	EXPECT_EQ(-1, send(d, "x", 1, MSG_OOB));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
@@ -1110,6 +1208,233 @@ TEST(sndtimeo)
 	close(b);
 	close(c);
 	close(s);
+}
+
+/* Whether each of N senders got its datagram in; how many did. */
+struct race {
+	pthread_barrier_t go;
+	unsigned short port;
+	int in;
+};
+
+static void *race_sender(void *arg)
+{
+	static char big[60000];
+	struct race *r = arg;
+	struct sockaddr_vl to = vt_addr(r->port);
+	int fd = vsock(SOCK_DGRAM);
+
+	pthread_barrier_wait(&r->go);
+	if (sendto(fd, big, sizeof(big), MSG_DONTWAIT, (struct sockaddr *)&to,
+		   sizeof(to)) == sizeof(big))
+		__atomic_add_fetch(&r->in, 1, __ATOMIC_RELAXED);
+	close(fd);
+	return NULL;
+}
+
+/*
+ * Room is checked and the datagram queued under one lock: 32 senders
+ * racing into a receiver with the smallest SO_RCVBUF get one datagram in
+ * between them, not one each that saw room before any was queued.
+ */
+TEST(dgram_rcvbuf_holds_against_racing_senders)
+{
+	enum { SENDERS = 32, ROUNDS = 20 };
+	pthread_t th[SENDERS];
+	struct race r = { .port = 5045 };
+	int round, i, rcvbuf = 1, queued;
+	char buf[8];
+
+	for (round = 0; round < ROUNDS; round++) {
+		int b = vsock(SOCK_DGRAM);
+
+		ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+					sizeof(rcvbuf)));
+		ASSERT_EQ(0, bind_port(b, r.port));
+		r.in = 0;
+		ASSERT_EQ(0, pthread_barrier_init(&r.go, NULL, SENDERS));
+		for (i = 0; i < SENDERS; i++)
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_sender, &r));
+		for (i = 0; i < SENDERS; i++)
+			pthread_join(th[i], NULL);
+		pthread_barrier_destroy(&r.go);
+		for (queued = 0; recv(b, buf, sizeof(buf), MSG_DONTWAIT) > 0;)
+			queued++;
+		EXPECT_EQ(1, r.in) TH_LOG("round %d", round);
+		EXPECT_EQ(1, queued) TH_LOG("round %d", round);
+		close(b);
+	}
+}
+
+/*
+ * A large datagram is paged, not one linear allocation of twice its size:
+ * the receiver is charged about what it holds (SO_MEMINFO).
+ */
+TEST(dgram_large_is_paged)
+{
+	int a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
+	struct sockaddr_vl to = vt_addr(5046);
+	static char big[VALLEY_MSG_MAX];
+	__u32 mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	ASSERT_EQ(0, bind_port(b, 5046));
+	ASSERT_EQ(sizeof(big), sendto(a, big, sizeof(big), 0,
+				      (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(0, getsockopt(b, SOL_SOCKET, SO_MEMINFO, mem, &len));
+	EXPECT_LE(sizeof(big), mem[SK_MEMINFO_RMEM_ALLOC]);
+	EXPECT_GT(sizeof(big) + 16384, mem[SK_MEMINFO_RMEM_ALLOC]);
+	EXPECT_EQ(sizeof(big), recv(b, big, sizeof(big), 0));
+	close(a);
+	close(b);
+}
+
+/*
+ * A connected datagram socket hears its peer only, as AF_UNIX: anyone
+ * else's send fails with EPERM; the peer's goes through, and so do the
+ * socket's own sends, to its peer or to any address it names.
+ */
+TEST(dgram_connected_hears_peer_only)
+{
+	int x = vsock(SOCK_DGRAM), y = vsock(SOCK_DGRAM), z = vsock(SOCK_DGRAM);
+	struct sockaddr_vl to_x = vt_addr(5047), to_z = vt_addr(5049);
+	struct sockaddr none = { .sa_family = AF_UNSPEC };
+	char buf[8];
+
+	ASSERT_EQ(0, bind_port(x, 5047));
+	ASSERT_EQ(0, bind_port(y, 5048));
+	ASSERT_EQ(0, bind_port(z, 5049));
+	ASSERT_EQ(0, connect_port(x, 5048));
+	EXPECT_EQ(-1, sendto(z, "z", 1, 0, (struct sockaddr *)&to_x,
+			     sizeof(to_x)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(1, sendto(y, "y", 1, 0, (struct sockaddr *)&to_x,
+			    sizeof(to_x)));
+	EXPECT_EQ(1, recv(x, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ('y', buf[0]);
+	EXPECT_EQ(-1, recv(x, buf, sizeof(buf), MSG_DONTWAIT));	/* z's is not there */
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(1, send(x, "x", 1, 0));
+	EXPECT_EQ(1, recv(y, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(1, sendto(x, "w", 1, 0, (struct sockaddr *)&to_z,
+			    sizeof(to_z)));
+	EXPECT_EQ(1, recv(z, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ('w', buf[0]);
+	/* Disconnected, it hears anyone again. */
+	ASSERT_EQ(0, connect(x, &none, sizeof(none)));
+	EXPECT_EQ(1, sendto(z, "z", 1, 0, (struct sockaddr *)&to_x,
+			    sizeof(to_x)));
+	EXPECT_EQ(1, recv(x, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ('z', buf[0]);
+	close(x);
+	close(y);
+	close(z);
+}
+
+/* AF_UNIX refuses the same send with the same errno. */
+TEST(dgram_connected_stranger_like_unix)
+{
+	int u[2], z = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int x = vsock(SOCK_DGRAM), y = vsock(SOCK_DGRAM), w = vsock(SOCK_DGRAM);
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	socklen_t len = sizeof(sa_family_t);
+	struct sockaddr_vl to_x = vt_addr(5050);
+	int unix_err, valley_err;
+
+	/* u[0] is connected to u[1]; z names u[0] by its autobind address. */
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, u));
+	ASSERT_EQ(0, bind(u[0], (struct sockaddr *)&a, len));
+	len = sizeof(a);
+	ASSERT_EQ(0, getsockname(u[0], (struct sockaddr *)&a, &len));
+	unix_err = sendto(z, "z", 1, 0, (struct sockaddr *)&a, len) < 0 ?
+		   errno : 0;
+	ASSERT_EQ(0, bind_port(x, 5050));
+	ASSERT_EQ(0, bind_port(y, 5051));
+	ASSERT_EQ(0, connect_port(x, 5051));
+	valley_err = sendto(w, "w", 1, 0, (struct sockaddr *)&to_x,
+			    sizeof(to_x)) < 0 ? errno : 0;
+	EXPECT_EQ(unix_err, valley_err);
+	EXPECT_EQ(EPERM, valley_err);
+	close(u[0]);
+	close(u[1]);
+	close(z);
+	close(x);
+	close(y);
+	close(w);
+}
+
+/*
+ * A stream or seqpacket socket never connected, or whose connect was
+ * refused, polls writable and hung up, as TCP and AF_UNIX: a send fails
+ * at once rather than waits.
+ */
+TEST(poll_unconnected_like_tcp_and_unix)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
+	short want = POLLOUT | POLLWRNORM | POLLHUP;
+	int i, fd, tcp, un;
+
+	tcp = socket(AF_INET, SOCK_STREAM, 0);
+	un = socket(AF_UNIX, SOCK_STREAM, 0);
+	EXPECT_EQ(want, poll_events(tcp, POLLIN | POLLOUT | POLLWRNORM, 0) &
+			want);
+	EXPECT_EQ(want, poll_events(un, POLLIN | POLLOUT | POLLWRNORM, 0) &
+			want);
+	close(tcp);
+	close(un);
+	for (i = 0; i < 2; i++) {
+		fd = vsock(types[i]);
+		EXPECT_EQ(want, poll_events(fd, POLLIN | POLLOUT | POLLWRNORM, 0))
+			TH_LOG("fresh, type %d", types[i]);
+		EXPECT_EQ(-ECONNREFUSED, connect_port(fd, 5052));
+		EXPECT_EQ(want, poll_events(fd, POLLIN | POLLOUT | POLLWRNORM, 0))
+			TH_LOG("refused, type %d", types[i]);
+		close(fd);
+	}
+}
+
+/*
+ * Connects in progress are bounded by the backlog, as the accept queue
+ * is: past that a non-blocking connect fails with EAGAIN, as AF_UNIX's,
+ * and leaves nothing behind.
+ */
+TEST(pending_connects_bounded_by_backlog)
+{
+	int l = listener(SOCK_STREAM, 5053, 1), c[8], s, i, pending = 0;
+
+	ASSERT_LE(0, l);
+	for (i = 0; i < 8; i++) {
+		int err;
+
+		c[i] = vsock(SOCK_STREAM | SOCK_NONBLOCK);
+		err = connect_port(c[i], 5053);
+		if (i < 2) {
+			EXPECT_EQ(0, err) TH_LOG("connect %d", i);	/* the accept queue */
+		} else if (i < 4) {
+			EXPECT_EQ(-EINPROGRESS, err) TH_LOG("connect %d", i);
+			pending++;
+		} else {
+			EXPECT_EQ(-EAGAIN, err) TH_LOG("connect %d", i);
+			/* Not in progress: a new try may connect later. */
+			EXPECT_EQ(-EAGAIN, connect_port(c[i], 5053));
+		}
+	}
+	EXPECT_EQ(2, pending);
+	/* Accepting all four leaves nobody waiting. */
+	for (i = 0; i < 4; i++) {
+		s = accept(l, NULL, NULL);
+		EXPECT_LE(0, s);
+		EXPECT_EQ(local_port(c[i]), peer_port(s));
+		close(s);
+	}
+	ASSERT_EQ(0, fcntl(l, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, accept(l, NULL, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Room again: a refused connector can try anew. */
+	EXPECT_EQ(0, connect_port(c[4], 5053));
+	for (i = 0; i < 8; i++)
+		close(c[i]);
+	close(l);
 }
 
 /* Another namespace neither sees nor reaches our ports, and has its own. */
