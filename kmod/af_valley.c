@@ -242,9 +242,10 @@ static int valley_inq(struct sock *sk)
  * SIOCOUTQ: bytes sent and not read by the peer yet.  A datagram is the
  * receiver's once queued, so a datagram socket has only what it is
  * sending right now, as UDP.  SK's reference on its peer lasts until SK
- * is released, which an ioctl in progress keeps off.
+ * is released, which the caller keeps off (an ioctl in progress, or diag
+ * holding port_lock with SK still listed).
  */
-static int valley_outq(struct sock *sk)
+int valley_outq(struct sock *sk)
 {
 	struct sock *peer;
 

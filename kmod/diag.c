@@ -50,8 +50,9 @@ static int valley_diag_fill(struct sk_buff *skb, struct sock *sk,
 		rql.rqueue = READ_ONCE(sk->sk_ack_backlog);
 		rql.wqueue = READ_ONCE(sk->sk_max_ack_backlog);
 	} else {
+		/* In bytes, as SIOCINQ and SIOCOUTQ say (and ss for TCP). */
 		rql.rqueue = valley_unread(sk);
-		rql.wqueue = sk_wmem_alloc_get(sk);
+		rql.wqueue = valley_outq(sk);
 	}
 
 	/* Each written once, or cleared, by the socket's own calls. */

@@ -109,6 +109,7 @@ struct sock *valley_lookup(struct net *net, u16 port, int type);
 int valley_check_send(const struct msghdr *msg);
 unsigned long *valley_ephemeral_alloc(void);
 size_t valley_unread(struct sock *sk);
+int valley_outq(struct sock *sk);
 int valley_ioctl(struct socket *sock, unsigned int cmd, unsigned long arg);
 #ifdef CONFIG_COMPAT
 int valley_compat_ioctl(struct socket *sock, unsigned int cmd,
