@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/sock_diag.h>
@@ -26,7 +27,7 @@
 
 struct row {
 	unsigned int type, state, ino, uid;
-	int port, peer;
+	int port, peer, shutdown;
 	struct valley_diag_rqlen rql;
 };
 
@@ -50,6 +51,9 @@ static int diag_attr_cb(const struct nlattr *attr, void *data)
 	case VALLEY_DIAG_UID:
 		r->uid = mnl_attr_get_u32(attr);
 		break;
+	case VALLEY_DIAG_SHUTDOWN:
+		r->shutdown = mnl_attr_get_u8(attr);
+		break;
 	case VALLEY_DIAG_RQLEN:
 		memcpy(&r->rql, mnl_attr_get_payload(attr), sizeof(r->rql));
 		break;
@@ -63,12 +67,16 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	struct rows *rows = data;
 	struct row *r;
 
-	if (rows->n == MAX_ROWS)
+	if (rows->n == MAX_ROWS) {
+		errno = ENOSPC;	/* more rows than the test keeps */
 		return MNL_CB_ERROR;
+	}
 	r = &rows->r[rows->n++];
 	memset(r, 0, sizeof(*r));
 	r->port = -1;
 	r->peer = -1;
+	r->shutdown = -1;
+	r->uid = -1;
 	r->type = m->vdiag_type;
 	r->state = m->vdiag_state;
 	r->ino = m->vdiag_ino;
@@ -210,7 +218,8 @@ TEST_F(ns, dump_matches_what_was_created)
 	EXPECT_EQ(TCP_ESTABLISHED, r->state);
 	EXPECT_EQ(5100, r->peer);
 	EXPECT_LE(VALLEY_PORT_EPHEMERAL_MIN, cport);
-	EXPECT_LT(0, r->rql.wqueue);	/* "hello", not read yet */
+	EXPECT_EQ(5, r->rql.wqueue);	/* "hello", not read yet */
+	EXPECT_EQ(0, r->rql.rqueue);
 
 	r = find(rows, ino(s));
 	ASSERT_NE(NULL, r);
@@ -218,6 +227,7 @@ TEST_F(ns, dump_matches_what_was_created)
 	EXPECT_EQ(5100, r->port);
 	EXPECT_EQ(cport, r->peer);
 	EXPECT_EQ(5, r->rql.rqueue);
+	EXPECT_EQ(0, r->rql.wqueue);
 	EXPECT_EQ(0, r->uid);
 
 	r = find(rows, ino(d));
@@ -280,24 +290,106 @@ TEST_F(ns, get_one_by_inode)
 	close(d);
 }
 
+/* Every reserved field is refused on its own, and a short request. */
 TEST_F(ns, bad_requests_refused)
 {
-	struct valley_diag_req req = {
+	const struct valley_diag_req good = {
 		.sdiag_family = vt_family(), .vdiag_states = ~0U,
-		.sdiag_protocol = 1,
 	};
+	struct valley_diag_req req;
+	int i;
 
-	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
-	req.sdiag_protocol = 0;
-	req.vdiag_show = 1;
-	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
-	req.vdiag_show = 0;
-	req.vdiag_cookie[1] = 1;
-	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)));
-	req.vdiag_cookie[1] = 0;
+	for (i = 0; i < 5; i++) {
+		req = good;
+		switch (i) {
+		case 0:
+			req.sdiag_protocol = 1;
+			break;
+		case 1:
+			req.pad = 1;
+			break;
+		case 2:
+			req.vdiag_show = 1;
+			break;
+		default:
+			req.vdiag_cookie[i - 3] = 1;
+		}
+		EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)))
+			TH_LOG("reserved field %d", i);
+		/* A request for one socket is checked alike. */
+		req.vdiag_ino = 1;
+		EXPECT_EQ(-EINVAL, diag(&self->rows, &req, sizeof(req)))
+			TH_LOG("reserved field %d, one socket", i);
+	}
+	req = good;
 	EXPECT_EQ(-EINVAL, diag(&self->rows, &req, 4));
 	/* The same request, well formed, is answered. */
 	EXPECT_EQ(0, diag(&self->rows, &req, sizeof(req)));
+}
+
+/* What a socket made by another user shows: uid, shutdown, queues. */
+TEST_F(ns, fields_exact_for_another_user)
+{
+	int l = bound(SOCK_STREAM, 5120), c, s, up[2], down[2], status;
+	struct rows *rows = &self->rows;
+	struct row *r;
+	pid_t pid;
+	char ch;
+
+	ASSERT_EQ(0, listen(l, 4));
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* uid 65534 connects, sends 7 bytes, shuts its sending side. */
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(10);
+		c = socket(vt_family(), SOCK_STREAM, 0);
+		if (c < 0 || connect_to(c, 5120) || send(c, "1234567", 7, 0) != 7 ||
+		    shutdown(c, SHUT_WR))
+			_exit(11);
+		if (write(up[1], "x", 1) != 1 || read(down[0], &ch, 1) != 1)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(up[0], &ch, 1));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, dump_all(rows));
+	EXPECT_EQ(3, rows->n);	/* l, s and the child's c */
+	r = find(rows, ino(s));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, r->uid);	/* made by the listener's user */
+	EXPECT_EQ(1, r->shutdown);	/* the peer's SHUT_WR: nothing more comes */
+	EXPECT_EQ(7, r->rql.rqueue);
+	EXPECT_EQ(0, r->rql.wqueue);
+	r = NULL;
+	for (int i = 0; i < rows->n; i++)
+		if (rows->r[i].ino && rows->r[i].ino != ino(s) &&
+		    rows->r[i].ino != ino(l))
+			r = &rows->r[i];
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(65534, r->uid);
+	EXPECT_EQ(2, r->shutdown);	/* its own SHUT_WR */
+	EXPECT_EQ(0, r->rql.rqueue);
+	EXPECT_EQ(7, r->rql.wqueue);
+	EXPECT_EQ(5120, r->peer);
+	r = find(rows, ino(l));
+	ASSERT_NE(NULL, r);
+	EXPECT_EQ(0, r->shutdown);
+	EXPECT_EQ(0, r->uid);
+	ASSERT_EQ(1, write(down[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(s);
+	close(l);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
 }
 
 /* Thousands of sockets: the dump resumes across messages, none lost. */
@@ -520,6 +612,161 @@ TEST_F(ns, sockets_open_counts_a_close_at_once)
 	close(w);
 	EXPECT_EQ(0, stat_of(&t, VALLEY_A_SOCK_SEQPACKET_OPEN));
 	vt_close(&t);
+}
+
+/* Run vstat (the ASan/UBSan build) with ARGS; its output in OUT. */
+static int vstat_out(const char *args, char *out, size_t size)
+{
+	const char *src = getenv("VALLEY_SRC");
+	char cmd[512];
+	size_t n;
+	FILE *p;
+
+	if (!src)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+		 "env -u LD_PRELOAD %s/build/san/vstat %s", src, args);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	n = fread(out, 1, size - 1, p);
+	out[n] = 0;
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+/* The number after "KEY": in a JSON text, or -1. */
+static long long json_num(const char *text, const char *key)
+{
+	char pat[64];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(text, pat);
+	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
+}
+
+/* `vstat sockets`' line for the socket of INODE, split in its columns. */
+struct vline {
+	char type[16], state[16], local[8], peer[8];
+	unsigned int recv_q, send_q, ino, uid;
+};
+
+static int vstat_line(const char *text, unsigned int inode, struct vline *v)
+{
+	const char *line = text;
+
+	while (line && *line) {
+		if (sscanf(line, "%15s %15s %u %u %7s %7s %u %u", v->type,
+			   v->state, &v->recv_q, &v->send_q, v->local, v->peer,
+			   &v->ino, &v->uid) == 8 && v->ino == inode)
+			return 0;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* The JSON object of `vstat --json sockets` for INODE, from its '{'. */
+static const char *json_row(const char *text, unsigned int inode)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"inode\":%u,", inode);
+	p = strstr(text, pat);
+	while (p && p > text && *p != '{')
+		p--;
+	return p;
+}
+
+/*
+ * What vstat shows of known sockets, field by field: type, state, queues
+ * (which way each goes), ports; and `vstat stats`, bytes and messages each
+ * way.
+ */
+TEST_F(ns, vstat_shows_exact_fields)
+{
+	int l = bound(SOCK_STREAM, 5130), c = socket(vt_family(), SOCK_STREAM, 0);
+	int d = bound(SOCK_DGRAM, 5131), e = socket(vt_family(), SOCK_DGRAM, 0);
+	int q = bound(SOCK_SEQPACKET, 5132);
+	struct sockaddr_vl to = vt_addr(5131);
+	static char text[65536];
+	struct vline v;
+	char buf[8];
+	int s;
+
+	if (!getenv("VALLEY_SRC"))
+		SKIP(return, "VALLEY_SRC is not set: no vstat to run");
+	ASSERT_EQ(0, listen(l, 3));
+	ASSERT_EQ(0, listen(q, 2));
+	ASSERT_EQ(0, connect_to(c, 5130));
+	s = accept(l, NULL, NULL);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(5, send(c, "hello", 5, 0));
+	ASSERT_EQ(2, recv(s, buf, 2, 0));	/* "llo" stays */
+	ASSERT_EQ(4, sendto(e, "four", 4, 0, (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(6, sendto(e, "sixsix", 6, 0, (struct sockaddr *)&to,
+			    sizeof(to)));
+
+	ASSERT_EQ(0, vstat_out("sockets", text, sizeof(text)));
+	ASSERT_EQ(0, vstat_line(text, ino(s), &v)) TH_LOG("%s", text);
+	EXPECT_STREQ("stream", v.type);
+	EXPECT_STREQ("ESTAB", v.state);
+	EXPECT_EQ(3, v.recv_q);
+	EXPECT_EQ(0, v.send_q);
+	EXPECT_STREQ("5130", v.local);
+	ASSERT_EQ(0, vstat_line(text, ino(c), &v));
+	EXPECT_EQ(0, v.recv_q);
+	EXPECT_EQ(3, v.send_q);
+	EXPECT_STREQ("5130", v.peer);
+	ASSERT_EQ(0, vstat_line(text, ino(l), &v));
+	EXPECT_STREQ("LISTEN", v.state);
+	EXPECT_EQ(0, v.recv_q);		/* nothing to accept */
+	EXPECT_EQ(3, v.send_q);		/* the backlog */
+	ASSERT_EQ(0, vstat_line(text, ino(d), &v));
+	EXPECT_STREQ("dgram", v.type);
+	EXPECT_STREQ("UNCONN", v.state);
+	EXPECT_EQ(10, v.recv_q);
+	ASSERT_EQ(0, vstat_line(text, ino(e), &v));
+	EXPECT_EQ(0, v.recv_q);
+	EXPECT_EQ(0, v.send_q);
+	ASSERT_EQ(0, vstat_line(text, ino(q), &v));
+	EXPECT_STREQ("seqpacket", v.type);
+	EXPECT_STREQ("LISTEN", v.state);
+	EXPECT_EQ(2, v.send_q);
+
+	ASSERT_EQ(0, vstat_out("--json sockets", text, sizeof(text)));
+	ASSERT_NE(NULL, json_row(text, ino(s)));
+	EXPECT_EQ(3, json_num(json_row(text, ino(s)), "recv_q"));
+	EXPECT_EQ(0, json_num(json_row(text, ino(s)), "send_q"));
+	ASSERT_NE(NULL, json_row(text, ino(c)));
+	EXPECT_EQ(0, json_num(json_row(text, ino(c)), "recv_q"));
+	EXPECT_EQ(3, json_num(json_row(text, ino(c)), "send_q"));
+	EXPECT_EQ(5130, json_num(json_row(text, ino(c)), "peer"));
+	EXPECT_EQ(10, json_num(json_row(text, ino(d)), "recv_q"));
+
+	ASSERT_EQ(0, vstat_out("--json stats", text, sizeof(text)));
+	EXPECT_EQ(3, json_num(text, "stream_open"));	/* l c s */
+	EXPECT_EQ(2, json_num(text, "dgram_open"));
+	EXPECT_EQ(1, json_num(text, "seqpacket_open"));
+	EXPECT_EQ(1, json_num(text, "connections"));
+	EXPECT_EQ(3, json_num(text, "messages_sent"));
+	EXPECT_EQ(15, json_num(text, "bytes_sent"));
+	EXPECT_EQ(1, json_num(text, "messages_received"));
+	EXPECT_EQ(2, json_num(text, "bytes_received"));
+	ASSERT_EQ(0, vstat_out("stats", text, sizeof(text)));
+	EXPECT_NE(NULL, strstr(text, "sent:        3 messages, 15 bytes\n"))
+		TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "received:    1 messages, 2 bytes\n"));
+	EXPECT_NE(NULL, strstr(text,
+			       "AF_VALLEY sockets open: 3 stream, 2 datagram, 1 seqpacket\n"));
+	close(s);
+	close(c);
+	close(l);
+	close(d);
+	close(e);
+	close(q);
 }
 
 TEST_HARNESS_MAIN
