@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <linux/sock_diag.h>
 
 #include "kselftest_harness.h"
 #include "valley_nl.h"
@@ -103,14 +108,80 @@ TEST_F(mod, unload_with_socket_open)
 	ASSERT_EQ(0, load(""));
 }
 
+static int diag_count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(*(int *)data)++;
+	return MNL_CB_OK;
+}
+
+/* Sockets a sock_diag dump of FAMILY lists; -errno if it is refused. */
+static int diag_count(int family)
+{
+	struct valley_diag_req req = {
+		.sdiag_family = family, .vdiag_states = ~0U,
+	};
+	static char buf[VT_BUF_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	struct nlmsghdr *nlh;
+	int n = 0, ret;
+
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID))
+		return -errno;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, sizeof(req)), &req, sizeof(req));
+	ret = mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 ? -errno : 1;
+	while (ret > 0) {
+		ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret < 0)
+			break;
+		ret = mnl_cb_run(buf, ret, 1, mnl_socket_get_portid(nl),
+				 diag_count_cb, &n);
+	}
+	ret = ret < 0 ? -errno : n;
+	mnl_socket_close(nl);
+	return ret;
+}
+
+/*
+ * family=19: sockets are made of family 19, which sock_diag answers for,
+ * and no longer of the default one, which it does not.
+ */
 TEST_F(mod, family_parameter)
 {
+	struct sockaddr_vl a = { .svl_family = 19, .svl_port = 5400 };
+	int fd, c;
+
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));	/* only this test's sockets */
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load("family=19"));
 	EXPECT_EQ(19, (int)family_info());
+	fd = socket(19, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(fd, 1));
+	c = socket(19, SOCK_SEQPACKET, 0);
+	ASSERT_LE(0, c);
+	EXPECT_EQ(2, diag_count(19));
+	EXPECT_EQ(-1, socket(AF_VALLEY, SOCK_STREAM, 0));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_GT(0, diag_count(AF_VALLEY));
+	/* An address of the default family is not one of ours now. */
+	a.svl_family = AF_VALLEY;
+	EXPECT_EQ(-1, connect(c, (struct sockaddr *)&a, sizeof(a)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	close(fd);
+	close(c);
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
 	EXPECT_EQ(AF_VALLEY, (int)family_info());
+	fd = socket(AF_VALLEY, SOCK_STREAM, 0);
+	EXPECT_LE(0, fd);
+	EXPECT_EQ(1, diag_count(AF_VALLEY));
+	EXPECT_GT(0, diag_count(19));
+	close(fd);
 }
 
 TEST_F(mod, bad_family_parameter_refused)
@@ -139,6 +210,103 @@ TEST_F(mod, taken_family_refused)
 	EXPECT_FALSE(loaded());
 	ASSERT_EQ(0, load(""));
 	EXPECT_EQ(AF_VALLEY, (int)family_info());
+}
+
+#define CG "/sys/fs/cgroup/valley-test-netns"
+
+static int write_str(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static long long memory_current(void)
+{
+	long long v = -1;
+	FILE *f = fopen(CG "/memory.current", "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * The memory charged to a fresh cgroup while a process in it makes N
+ * network namespaces, each held by an open file; -1 on failure.
+ */
+static long long netns_charge(int n)
+{
+	int ready[2], done[2], i, status;
+	long long before, after;
+	char c = 0, pid[16];
+	pid_t child;
+
+	if (mkdir(CG, 0755) || pipe(ready) || pipe(done))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		if (write_str(CG "/cgroup.procs", pid) ||
+		    write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(1);
+		for (i = 0; i < n; i++)
+			if (unshare(CLONE_NEWNET) ||
+			    open("/proc/self/ns/net", O_RDONLY) < 0)
+				_exit(2);
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		return -1;
+	before = memory_current();
+	if (write(done[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+		return -1;
+	after = memory_current();
+	if (write(done[1], &c, 1) != 1 || waitpid(child, &status, 0) != child ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	close(ready[0]);
+	close(ready[1]);
+	close(done[0]);
+	close(done[1]);
+	/* Namespaces go in the background: wait until the cgroup can go. */
+	for (i = 0; i < 1000 && rmdir(CG); i++)
+		usleep(10000);
+	return before < 0 || after < 0 ? -1 : after - before;
+}
+
+/*
+ * What valley keeps per network namespace (its port-to-service table
+ * alone is 64 KiB) is charged to the memory cgroup of whoever makes the
+ * namespace, which an unprivileged user namespace may: 8 namespaces
+ * weigh at least 8 x 40 KiB more with the module loaded than without.
+ */
+TEST_F_TIMEOUT(mod, namespace_memory_charged, 300)
+{
+	const int n = 8;
+	long long with, without;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
+	    write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no memory cgroup controller");
+	with = netns_charge(n);
+	ASSERT_EQ(0, unload());
+	without = netns_charge(n);
+	ASSERT_EQ(0, load(""));
+	ASSERT_LT(0, with);
+	ASSERT_LT(0, without);
+	TH_LOG("charged per namespace: %lld bytes with valley, %lld without",
+	       with / n, without / n);
+	EXPECT_LE(without + n * 40 * 1024, with);
 }
 
 TEST_HARNESS_MAIN

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include <stddef.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <grp.h>
 #include <linux/sock_diag.h>
@@ -301,6 +303,7 @@ TEST(privileged_ports_need_cap)
 	if (pid == 0)
 		_exit(nobody_binds(80, 1024));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
@@ -399,16 +402,50 @@ TEST(peek_dontwait_waitall)
 	close(s);
 }
 
+/* Whether thread TID sleeps in the kernel (state S in its stat). */
+static int thread_sleeps(pid_t tid)
+{
+	char path[64], buf[256], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/* Wait up to 10 s for thread TID to sleep, as lib.sh's busywait does. */
+static int wait_sleeping(pid_t tid)
+{
+	int i;
+
+	for (i = 0; i < 10000; i++) {
+		if (thread_sleeps(tid))
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
 struct late_send {
 	int fd;
 	const char *data;
+	pid_t waiter;	/* the thread that must be waiting first */
+	int waited;	/* it was seen asleep before the send */
 };
 
 static void *send_later(void *arg)
 {
 	struct late_send *l = arg;
 
-	usleep(100000);
+	l->waited = wait_sleeping(l->waiter);
 	send(l->fd, l->data, strlen(l->data), 0);
 	return NULL;
 }
@@ -423,11 +460,13 @@ TEST(peek_waits_for_more)
 
 	ASSERT_EQ(0, pair(SOCK_STREAM, 5023, &c, &s));
 	ASSERT_EQ(2, send(c, "ab", 2, 0));
-	l = (struct late_send){ .fd = c, .data = "cd" };
+	l = (struct late_send){ .fd = c, .data = "cd", .waiter = gettid() };
 	ASSERT_EQ(0, pthread_create(&th, NULL, send_later, &l));
 	EXPECT_EQ(4, recv(s, buf, 4, MSG_PEEK | MSG_WAITALL));
 	EXPECT_STREQ("abcd", buf);
 	pthread_join(th, NULL);
+	/* The peek slept for the rest: the waiting path ran. */
+	EXPECT_TRUE(l.waited);
 	memset(buf, 0, sizeof(buf));
 	EXPECT_EQ(4, recv(s, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_STREQ("abcd", buf);
@@ -902,18 +941,39 @@ TEST(socket_options)
 	close(s);
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* SO_RCVTIMEO: a receive waits its 200 ms (at least), then EAGAIN. */
 TEST(rcvtimeo)
 {
-	struct timeval tv = { .tv_usec = 100000 };
+	struct timeval tv = { .tv_usec = 200000 };
+	int c, s, i, types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+	long long t0;
 	char buf[4];
-	int c, s;
 
-	ASSERT_EQ(0, pair(SOCK_STREAM, 5020, &c, &s));
-	ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
-	EXPECT_EQ(-1, recv(s, buf, sizeof(buf), 0));
-	EXPECT_EQ(EAGAIN, errno);
-	close(c);
-	close(s);
+	for (i = 0; i < 3; i++) {
+		if (types[i] == SOCK_DGRAM) {
+			s = vsock(SOCK_DGRAM);
+			c = vsock(SOCK_DGRAM);
+			ASSERT_EQ(0, bind_port(s, 5020));
+		} else {
+			ASSERT_EQ(0, pair(types[i], 5020, &c, &s));
+		}
+		ASSERT_EQ(0, setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv,
+					sizeof(tv)));
+		t0 = now_ms();
+		EXPECT_EQ(-1, recv(s, buf, sizeof(buf), 0));
+		EXPECT_EQ(EAGAIN, errno);
+		EXPECT_LE(190, now_ms() - t0) TH_LOG("type %d", types[i]);
+		close(c);
+		close(s);
+	}
 }
 
 /*
@@ -1173,23 +1233,30 @@ TEST(sndtimeo)
 	int c, s, a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
 	int l = listener(SOCK_STREAM, 5031, 0), c1, c2;
 	char buf[4096] = { 0 };
+	long long t0 = 0;
 	int i;
 
 	ASSERT_EQ(0, pair(SOCK_STREAM, 5030, &c, &s));
 	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
-	for (i = 0; i < 10000; i++)
+	for (i = 0; i < 10000; i++) {
+		t0 = now_ms();
 		if (send(c, buf, sizeof(buf), 0) < 0)
 			break;
+	}
 	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(90, now_ms() - t0);	/* the failing send waited */
 	EXPECT_LT(0, i);
 
 	ASSERT_EQ(0, bind_port(b, 5032));
 	ASSERT_EQ(0, connect_port(a, 5032));
 	ASSERT_EQ(0, setsockopt(a, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
-	for (i = 0; i < 10000; i++)
+	for (i = 0; i < 10000; i++) {
+		t0 = now_ms();
 		if (send(a, buf, sizeof(buf), 0) < 0)
 			break;
+	}
 	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(90, now_ms() - t0);
 	EXPECT_LT(0, i);
 
 	/* A connect that runs out of time goes on in the background. */
@@ -1198,7 +1265,9 @@ TEST(sndtimeo)
 	c2 = vsock(SOCK_STREAM);
 	ASSERT_EQ(0, connect_port(c1, 5031));
 	ASSERT_EQ(0, setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	t0 = now_ms();
 	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5031));
+	EXPECT_LE(90, now_ms() - t0);
 	close(accept(l, NULL, NULL));
 	EXPECT_EQ(POLLOUT, poll_events(c2, POLLOUT, 1000));
 	close(c1);
@@ -1210,59 +1279,90 @@ TEST(sndtimeo)
 	close(s);
 }
 
-/* Whether each of N senders got its datagram in; how many did. */
+/* Senders blocked on a full receiver, and what became of each. */
 struct race {
-	pthread_barrier_t go;
 	unsigned short port;
-	int in;
+	pid_t tid[32];
+	atomic_int in;		/* sends that went through */
+	atomic_int ended;	/* sends that returned, either way */
 };
+
+static struct race *race_now;
 
 static void *race_sender(void *arg)
 {
 	static char big[60000];
-	struct race *r = arg;
+	long i = (long)arg;
+	struct race *r = race_now;
 	struct sockaddr_vl to = vt_addr(r->port);
 	int fd = vsock(SOCK_DGRAM);
 
-	pthread_barrier_wait(&r->go);
-	if (sendto(fd, big, sizeof(big), MSG_DONTWAIT, (struct sockaddr *)&to,
+	r->tid[i] = gettid();
+	if (sendto(fd, big, sizeof(big), 0, (struct sockaddr *)&to,
 		   sizeof(to)) == sizeof(big))
-		__atomic_add_fetch(&r->in, 1, __ATOMIC_RELAXED);
+		atomic_fetch_add(&r->in, 1);
+	atomic_fetch_add(&r->ended, 1);
 	close(fd);
 	return NULL;
 }
 
+/* Until every sender has returned or sleeps, three looks in a row. */
+static int race_settled(struct race *r, int n)
+{
+	int i, asleep, calm = 0, tries;
+
+	for (tries = 0; tries < 20000 && calm < 3; tries++) {
+		for (i = 0, asleep = 0; i < n; i++)
+			asleep += r->tid[i] && thread_sleeps(r->tid[i]);
+		calm = asleep + atomic_load(&r->ended) == n ? calm + 1 : 0;
+		usleep(1000);
+	}
+	return calm == 3;
+}
+
 /*
  * Room is checked and the datagram queued under one lock: 32 senders
- * racing into a receiver with the smallest SO_RCVBUF get one datagram in
- * between them, not one each that saw room before any was queued.
+ * blocked on a receiver with the smallest SO_RCVBUF, all woken when it
+ * reads one datagram, get one datagram in between them, not one each
+ * that saw room before any was queued.
  */
-TEST(dgram_rcvbuf_holds_against_racing_senders)
+TEST_F_TIMEOUT(slow, dgram_rcvbuf_holds_against_racing_senders, 300)
 {
-	enum { SENDERS = 32, ROUNDS = 20 };
+	enum { SENDERS = 32, ROUNDS = 10 };
+	static char big[60000];
+	struct sockaddr_vl to = vt_addr(5045);
+	int round, i, rcvbuf = 1, b, f;
 	pthread_t th[SENDERS];
-	struct race r = { .port = 5045 };
-	int round, i, rcvbuf = 1, queued;
-	char buf[8];
+	struct race r;
 
 	for (round = 0; round < ROUNDS; round++) {
-		int b = vsock(SOCK_DGRAM);
-
+		memset(&r, 0, sizeof(r));
+		r.port = 5045;
+		race_now = &r;
+		b = vsock(SOCK_DGRAM);
+		f = vsock(SOCK_DGRAM);
 		ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 					sizeof(rcvbuf)));
 		ASSERT_EQ(0, bind_port(b, r.port));
-		r.in = 0;
-		ASSERT_EQ(0, pthread_barrier_init(&r.go, NULL, SENDERS));
+		/* Full with one datagram: every sender below waits. */
+		ASSERT_EQ(sizeof(big), sendto(f, big, sizeof(big), MSG_DONTWAIT,
+					      (struct sockaddr *)&to,
+					      sizeof(to)));
 		for (i = 0; i < SENDERS; i++)
-			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_sender, &r));
+			ASSERT_EQ(0, pthread_create(&th[i], NULL, race_sender,
+						    (void *)(long)i));
+		ASSERT_TRUE(race_settled(&r, SENDERS));
+		ASSERT_EQ(0, atomic_load(&r.in));
+		/* Room for one: it wakes them all. */
+		ASSERT_EQ(sizeof(big), recv(b, big, sizeof(big), 0));
+		ASSERT_TRUE(race_settled(&r, SENDERS));
+		EXPECT_EQ(1, atomic_load(&r.in)) TH_LOG("round %d", round);
+		/* Closing the receiver sends the rest away. */
+		close(b);
 		for (i = 0; i < SENDERS; i++)
 			pthread_join(th[i], NULL);
-		pthread_barrier_destroy(&r.go);
-		for (queued = 0; recv(b, buf, sizeof(buf), MSG_DONTWAIT) > 0;)
-			queued++;
-		EXPECT_EQ(1, r.in) TH_LOG("round %d", round);
-		EXPECT_EQ(1, queued) TH_LOG("round %d", round);
-		close(b);
+		EXPECT_EQ(SENDERS, atomic_load(&r.ended));
+		close(f);
 	}
 }
 
@@ -1437,6 +1537,112 @@ TEST(pending_connects_bounded_by_backlog)
 	close(l);
 }
 
+#define CG_ROOT "/sys/fs/cgroup"
+
+static int cg_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY), ok;
+
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -errno;
+}
+
+static long long cg_current(const char *cg)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.current", cg);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * The memory charged to a fresh cgroup CG while a process in it makes N
+ * stream sockets of FAMILY: memory.current after, less before; -1 on
+ * failure.
+ */
+static long long charged(const char *cg, int family, int n)
+{
+	static int fds[4096];
+	long long before, after;
+	int ready[2], done[2], i, status;
+	char c = 0, pid[16];
+	pid_t child;
+
+	if (mkdir(cg, 0755) || pipe(ready) || pipe(done))
+		return -1;
+	child = fork();
+	if (child == 0) {
+		struct rlimit rl = { n + 64, n + 64 };
+		char procs[128];
+
+		snprintf(pid, sizeof(pid), "%d", getpid());
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
+		memset(fds, 0, sizeof(fds));	/* touched before the count */
+		if (cg_write(procs, pid) || setrlimit(RLIMIT_NOFILE, &rl))
+			_exit(1);
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(2);
+		for (i = 0; i < n; i++) {
+			fds[i] = socket(family, SOCK_STREAM, 0);
+			if (fds[i] < 0)
+				_exit(4);
+		}
+		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+			_exit(3);
+		_exit(0);
+	}
+	if (read(ready[0], &c, 1) != 1)
+		return -1;
+	before = cg_current(cg);
+	if (write(done[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+		return -1;
+	after = cg_current(cg);
+	if (write(done[1], &c, 1) != 1 || waitpid(child, &status, 0) != child ||
+	    !WIFEXITED(status) || WEXITSTATUS(status))
+		return -1;
+	close(ready[0]);
+	close(ready[1]);
+	close(done[0]);
+	close(done[1]);
+	rmdir(cg);
+	return before < 0 || after < 0 ? -1 : after - before;
+}
+
+/*
+ * A socket's memory is charged to the memory cgroup of whoever makes it,
+ * as an AF_UNIX socket's is: made in one cgroup, 4000 valley sockets
+ * weigh about what 4000 AF_UNIX sockets weigh in another (the struct
+ * socket, file and dentry of each are charged either way; valley's own
+ * sock was not).
+ */
+TEST(memory_charged_to_cgroup)
+{
+	const int n = 4000;
+	long long vl, un;
+
+	if (access(CG_ROOT "/cgroup.subtree_control", W_OK) ||
+	    cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		SKIP(return, "no memory cgroup controller");
+	un = charged(CG_ROOT "/valley-test-unix", AF_UNIX, n);
+	vl = charged(CG_ROOT "/valley-test-valley", vt_family(), n);
+	ASSERT_LT(0, un);
+	ASSERT_LT(0, vl);
+	TH_LOG("charged per socket: valley %lld bytes, AF_UNIX %lld bytes",
+	       vl / n, un / n);
+	EXPECT_LE(un * 8 / 10, vl);
+}
+
 /* Another namespace neither sees nor reaches our ports, and has its own. */
 TEST(namespaces_isolated)
 {
@@ -1460,6 +1666,7 @@ TEST(namespaces_isolated)
 		_exit(0);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	close(l);
 }

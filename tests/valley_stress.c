@@ -220,6 +220,95 @@ TEST_F_TIMEOUT(ns, rmmod_attempts_during_stress, 600)
 	TH_LOG("%d rmmod attempts refused", pokes);
 }
 
+static int load_module(void)
+{
+	const char *ko = getenv("VALLEY_KO");
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+struct churn {
+	atomic_int stop;
+	atomic_int made;	/* sockets made and used */
+	atomic_int refused;	/* socket() while the module was gone */
+	atomic_int odd;		/* anything else */
+};
+
+/* Make, use and close sockets of every type as fast as it can. */
+static void *socket_churn(void *arg)
+{
+	static const int types[] = { SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET };
+	struct churn *ch = arg;
+	int family = vt_family(), i = 0, fd;
+
+	while (!atomic_load(&ch->stop)) {
+		fd = socket(family, types[i++ % 3], 0);
+		if (fd < 0) {
+			atomic_fetch_add(errno == EAFNOSUPPORT ? &ch->refused :
+							       &ch->odd, 1);
+			continue;
+		}
+		if (listen(fd, 1) && errno != EOPNOTSUPP)
+			atomic_fetch_add(&ch->odd, 1);
+		close(fd);
+		atomic_fetch_add(&ch->made, 1);
+	}
+	return NULL;
+}
+
+/*
+ * Unload and load the module while other threads make and close sockets:
+ * with no socket pinning it between them, some unloads go through and
+ * some socket() calls find the family gone; each is clean (the kernel's
+ * log is checked by the runner).  Leaves the module loaded.
+ */
+TEST_F_TIMEOUT(ns, unload_races_socket_churn, 600)
+{
+	struct churn ch = { 0 };
+	pthread_t th[2];
+	int i, unloads = 0, busy = 0, err;
+
+	ASSERT_NE(NULL, getenv("VALLEY_KO"));
+	vt_family();	/* read while the module is there */
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, socket_churn, &ch));
+	for (i = 0; i < 5000 && (unloads < 10 || !atomic_load(&ch.refused) ||
+				 atomic_load(&ch.made) < 100); i++) {
+		if (syscall(SYS_delete_module, "valley", O_NONBLOCK) == 0) {
+			unloads++;
+			err = load_module();
+			if (err) {
+				TH_LOG("load: %s", strerror(-err));
+				break;
+			}
+		} else if (errno == EWOULDBLOCK || errno == EBUSY) {
+			busy++;
+		} else {
+			TH_LOG("delete_module: %s", strerror(errno));
+			break;
+		}
+	}
+	atomic_store(&ch.stop, 1);
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	TH_LOG("%d unloads, %d refused while busy; %d sockets made, %d refused",
+	       unloads, busy, atomic_load(&ch.made), atomic_load(&ch.refused));
+	if (access("/sys/module/valley", F_OK))
+		ASSERT_EQ(0, load_module());
+	EXPECT_LE(10, unloads);
+	EXPECT_LT(0, atomic_load(&ch.refused));
+	EXPECT_LE(100, atomic_load(&ch.made));
+	EXPECT_EQ(0, atomic_load(&ch.odd));
+}
+
 TEST_F_TIMEOUT(ns, ten_thousand_pairs, 900)
 {
 	enum { PAIRS = 10000 };
@@ -227,7 +316,7 @@ TEST_F_TIMEOUT(ns, ten_thousand_pairs, 900)
 	static int c[PAIRS], s[PAIRS];
 	struct vt_nl t;
 	int l, i, bad = 0;
-	char x;
+	unsigned short x;	/* PAIRS fit: each pair a value of its own */
 
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	l = listen_on(7001, 128);
@@ -242,14 +331,16 @@ TEST_F_TIMEOUT(ns, ten_thousand_pairs, 900)
 	ASSERT_EQ(0, vt_open(&t));
 	ASSERT_EQ(0, vt_talk(&t, vt_valley_msg(&t, VALLEY_CMD_GET_SOCK_STATS)));
 	EXPECT_EQ(2 * PAIRS + 1, mnl_attr_get_u64(t.tb[VALLEY_A_SOCK_STREAM_OPEN]));
-	/* Every pair is its own: a byte sent on one arrives on its peer. */
+	/* Every pair is its own: a number sent on one arrives on its peer. */
 	for (i = 0; i < PAIRS; i++) {
-		x = (char)i;
-		if (send(c[i], &x, 1, 0) != 1)
+		x = i;
+		if (send(c[i], &x, sizeof(x), 0) != sizeof(x))
 			bad++;
 	}
 	for (i = 0; i < PAIRS; i++) {
-		if (recv(s[i], &x, 1, MSG_DONTWAIT) != 1 || x != (char)i)
+		x = -1;
+		if (recv(s[i], &x, sizeof(x), MSG_DONTWAIT) != sizeof(x) ||
+		    x != i)
 			bad++;
 	}
 	EXPECT_EQ(0, bad);

@@ -41,14 +41,16 @@ sys.exit(not any(all(ok(s, a) for a in sys.argv[1:])
 	return 1
 }
 
-# exchange FLAGS PORT: a listener and a client, both ways.
+# exchange FLAGS PORT TYPE: a listener and a client, both ways; the
+# listener is a socket of TYPE (the client finds it only if it is too).
 exchange() {
-	local flags=$1 port=$2 rc srv
+	local flags=$1 port=$2 type=$3 rc srv
 
 	printf 'from server\n' | "$VCAT" $flags -l "$port" >"$tmp/server.out" 2>"$tmp/server.err" &
 	local server=$!
 	# A listener binds, then listens.
-	wait_sock port="$port" state=LISTEN || { ktap_print_msg "listener never listened"; return 1; }
+	wait_sock port="$port" type="$type" state=LISTEN ||
+		{ ktap_print_msg "no $type listener on $port"; kill "$server"; return 1; }
 	printf 'from client\n' | "$VCAT" $flags "$port" >"$tmp/client.out" 2>"$tmp/client.err"
 	rc=$?
 	wait "$server"
@@ -60,8 +62,8 @@ exchange() {
 	expect "stderr" "$(cat "$tmp/server.err" "$tmp/client.err")" ""
 }
 
-test_stream() { exchange "" 6000; }
-test_seqpacket() { exchange -s 6001; }
+test_stream() { exchange "" 6000 stream; }
+test_seqpacket() { exchange -s 6001 seqpacket; }
 
 test_dgram() {
 	local i
@@ -69,7 +71,7 @@ test_dgram() {
 	"$VCAT" -u -l 6002 >"$tmp/dgram.out" 2>&1 &
 	local server=$!
 
-	wait_sock port=6002 || return 1
+	wait_sock port=6002 type=dgram || { kill "$server"; return 1; }
 	printf 'ping' | "$VCAT" -u 6002
 	expect "client status" "$?" 0 || return 1
 	# The listener goes on receiving: wait for its output, then stop it.
@@ -106,7 +108,8 @@ test_usage() {
 	expect "bad port" "$msg" "vcat: '70000' is not a port (0-65535)" &&
 	msg=$("$VCAT" 2>&1)
 	expect "no port status" "$?" 2 &&
-	"$VCAT" --help | grep -q '^usage: vcat'
+	msg=$("$VCAT" --help) &&
+	expect "usage line" "$(head -n 1 <<<"$msg" | cut -c1-11)" "usage: vcat"
 }
 
 # The listener dies with nothing unread, and then the client has data to
