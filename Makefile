@@ -7,6 +7,7 @@
 #   make check        everything, in QEMU guests of every test kernel
 #   make demo         a guest with the module loaded and vstat running
 #   make bench        AF_VALLEY beside AF_UNIX and TCP, in one guest
+#   make mutants      break each claim of tests/mutants.list, see the tests fail
 #   make checkpatch   checkpatch.pl --strict on the kernel code and tests
 
 KVER ?= $(shell uname -r)
@@ -37,6 +38,9 @@ bench:
 check:
 	tests/check.sh
 
+mutants:
+	tests/mutants.sh
+
 demo:
 	tests/demo.sh
 
@@ -53,4 +57,4 @@ clean:
 	$(MAKE) -C bpf clean
 	rm -rf build
 
-.PHONY: all module userspace bpf bench check demo deps checkpatch clean
+.PHONY: all module userspace bpf bench check mutants demo deps checkpatch clean
