@@ -495,10 +495,12 @@ int valley_layers_net_init(struct net *net, struct valley_net *vn)
 	int cpu, err = -ENOMEM;
 	unsigned int i;
 
-	vl = kvzalloc(sizeof(*vl), GFP_KERNEL);
+	/* Charged to the memory cgroup of whoever makes the namespace. */
+	vl = kvzalloc(sizeof(*vl), GFP_KERNEL_ACCOUNT);
 	if (!vl)
 		return -ENOMEM;
-	vl->stats = alloc_percpu(struct valley_layer_pcpu);
+	vl->stats = alloc_percpu_gfp(struct valley_layer_pcpu,
+				     GFP_KERNEL_ACCOUNT);
 	if (!vl->stats)
 		goto err_free;
 	for_each_possible_cpu(cpu)
@@ -507,7 +509,7 @@ int valley_layers_net_init(struct net *net, struct valley_net *vn)
 	INIT_LIST_HEAD(&vl->devs);
 	valley_services_init(vl);
 
-	ops = kmemdup(valley_ip_ops, sizeof(valley_ip_ops), GFP_KERNEL);
+	ops = kmemdup(valley_ip_ops, sizeof(valley_ip_ops), GFP_KERNEL_ACCOUNT);
 	if (!ops)
 		goto err_percpu;
 	for (i = 0; i < ARRAY_SIZE(valley_ip_ops); i++)

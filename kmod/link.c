@@ -178,10 +178,12 @@ static void valley_dev_add(struct net_device *dev)
 	struct valley_dev *vd;
 	int cpu, i, err;
 
-	vd = kzalloc(sizeof(*vd), GFP_KERNEL);
+	/* Charged to the memory cgroup of whoever makes the interface. */
+	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
 	if (!vd)
 		goto fail;
-	vd->stats = alloc_percpu(struct valley_link_pcpu);
+	vd->stats = alloc_percpu_gfp(struct valley_link_pcpu,
+				     GFP_KERNEL_ACCOUNT);
 	if (!vd->stats) {
 		kfree(vd);
 		goto fail;
