@@ -151,11 +151,11 @@ static struct pernet_operations valley_net_ops = {
 	.size = sizeof(struct valley_net),
 };
 
-#if defined(VALLEY_FAULT_LEAK) || defined(VALLEY_FAULT_DOUBLE_FREE)
 /*
  * Test-only (VALLEY_FAULT=...): bugs on purpose, so that the debug lane
  * shows it reports them.  Never built into a release module.
  */
+#if defined(VALLEY_FAULT_LEAK) || defined(VALLEY_FAULT_DOUBLE_FREE)
 static noinline void valley_fault_inject(void)
 {
 	void *p = kmalloc(128, GFP_KERNEL);
@@ -168,6 +168,30 @@ static noinline void valley_fault_inject(void)
 	pr_warn("fault injection build: leaking %s on purpose\n",
 		p ? "128 bytes" : "nothing (kmalloc failed)");
 #endif
+}
+#elif defined(VALLEY_FAULT_WARN)
+static noinline void valley_fault_inject(void)
+{
+	pr_warn("fault injection build: a WARN_ON on purpose\n");
+	WARN_ON(1);
+}
+#elif defined(VALLEY_FAULT_LOCKDEP)
+static DEFINE_MUTEX(valley_fault_a);
+static DEFINE_MUTEX(valley_fault_b);
+
+/* a, then b; then b, then a: lockdep's circular dependency, never a hang. */
+static noinline void valley_fault_inject(void)
+{
+	pr_warn("fault injection build: taking two locks in both orders on purpose\n");
+	mutex_lock(&valley_fault_a);
+	mutex_lock(&valley_fault_b);
+	mutex_unlock(&valley_fault_b);
+	mutex_unlock(&valley_fault_a);
+
+	mutex_lock(&valley_fault_b);
+	mutex_lock(&valley_fault_a);
+	mutex_unlock(&valley_fault_a);
+	mutex_unlock(&valley_fault_b);
 }
 #else
 static inline void valley_fault_inject(void)

@@ -7,10 +7,13 @@
 # then run the selftests in a QEMU guest of each test kernel: Debian's 6.1
 # and 6.12, and the debug kernel (KASAN, lockdep, kmemleak, UBSAN), where
 # the lane's own self-test (tests/canary.sh) runs too.  Prints one line per
-# kernel and a total:
-#   6.12.95+deb12-amd64: 14 passed, 0 failed
-#   30 passed, 0 failed
-# and exits non-zero if anything failed.
+# kernel and a total, the last line of all:
+#   6.12.95+deb12-amd64: 14 passed, 0 failed, 1 skipped
+#   30 passed, 0 failed, 2 skipped
+# and exits non-zero if anything failed.  A skipped test (SKIP, XFAIL) is no
+# pass; a program whose KTAP plan is missing or differs from the results it
+# printed fails, and so does a kernel's run that reported fewer results
+# than the build has test cases (counted on the host, see count_planned).
 #
 # For quicker rounds while developing, VALLEY_KERNELS names the kernels to
 # run on (release names, or "debug"), e.g. VALLEY_KERNELS=6.12.95+deb12-amd64,
@@ -24,15 +27,17 @@ ksft=$build/ksft
 declare -a lines=()
 total_pass=0
 total_fail=0
+total_skip=0
 
 step() { printf '\n== %s\n' "$*"; }
-die() { echo "check: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+die() { echo "check: $*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-# record NAME PASS FAIL: one closing line.
+# record NAME PASS FAIL SKIP: one closing line.
 record() {
-	lines+=("$1: $2 passed, $3 failed")
+	lines+=("$1: $2 passed, $3 failed, $4 skipped")
 	total_pass=$((total_pass + $2))
 	total_fail=$((total_fail + $3))
+	total_skip=$((total_skip + $4))
 }
 
 # build_module KVER KDIR: valley.ko for KVER in build/KVER, W=1 and sparse
@@ -47,17 +52,165 @@ build_module() {
 	echo "$kver: valley.ko built, W=1 and sparse clean"
 }
 
-# count_tap FILE: "PASS FAIL" over the test cases in a kselftest run.  A
-# program that fails without a failing case of its own (a crash, a
-# timeout) counts as one failure.
+# harness_cases PROGRAM: the test cases of a kselftest harness program,
+# from its -l: one table per fixture, its variants and its tests in two
+# columns side by side (20 and 25 wide, wider for a longer name); each test
+# runs once per variant, or once if there is none.
+harness_cases() {
+	"$1" -l 2>&1 | awk '
+	function flush() { total += (nv ? nv : 1) * nt; nv = nt = 0 }
+	# cell WIDTH: the next column of the line, which it consumes.
+	function cell(width,   name) {
+		name = ""
+		if (rest ~ /^[^ ]/) {
+			name = rest
+			sub(/ .*/, "", name)
+			if (length(name) > width)
+				width = length(name)
+		}
+		rest = substr(rest, width + 2)
+		return name
+	}
+	NR == 1 && !/^# FIXTURE/ { unknown = 1; exit }
+	NR == 1 { next }
+	/^-+$/ { flush(); next }
+	{
+		rest = $0
+		cell(20)
+		if (cell(25) != "")
+			nv++
+		if (rest ~ /[^ ]/)
+			nt++
+	}
+	END { if (!unknown) { flush(); print total } }
+	'
+}
+
+# count_planned PROGRAM: how many results PROGRAM prints when it runs whole,
+# read on the host without running it: a kselftest harness program's -l, a
+# Python test's list of tests (tests/ktap.py --count), a shell test's plan.
+count_planned() {
+	local prog=$1
+
+	case "$prog" in
+	*.py) python3 "$src/tests/ktap.py" --count "$prog" ;;
+	*.sh) sed -n 's/^ktap_set_plan \([0-9][0-9]*\)$/\1/p' "$prog" | grep . ;;
+	*)
+		# -l of anything else would run its tests here.
+		grep -qa '# FIXTURE' "$prog" || return 1
+		harness_cases "$prog"
+		;;
+	esac
+}
+
+# planned_list: "NAME COUNT" for each program of the round, in
+# $ksft/planned.txt.
+planned_list() {
+	local name n
+
+	: >"$ksft/planned.txt"
+	while IFS=: read -r _ name; do
+		n=$(count_planned "$ksft/valley/$name")
+		if [ -z "$n" ]; then
+			echo "check: cannot tell how many tests $name has" >&2
+			return 1
+		fi
+		echo "$name $n" >>"$ksft/planned.txt"
+	done <"$ksft/kselftest-list.txt"
+	# An empty list would pass on every kernel, having run nothing.
+	if [ "$(awk '{ n += $2 } END { print n + 0 }' "$ksft/planned.txt")" = 0 ]; then
+		echo "check: the build has no test cases" >&2
+		return 1
+	fi
+}
+
+# count_tap PLANNED TAP: "PASS FAIL SKIP" over the test cases in a
+# kselftest run (SKIP and XFAIL are skips; XPASS fails as kselftest says).
+# Each program fails once more, with the reason on stderr, if it failed
+# without a failing case of its own (a crash, a timeout), printed no plan
+# or a plan other than its number of results, printed fewer results than
+# PLANNED (from planned_list) gives it, or never ran.  A program that
+# skipped as a whole without results counts one skip.
 count_tap() {
-	awk '
-	/^# ok [0-9]+ /           { pass++; next }
-	/^# not ok [0-9]+ /       { fail++; own++; next }
-	/^ok [0-9]+ selftests: /  { own = 0; next }
-	/^not ok [0-9]+ selftests: / { if (own == 0) fail++; own = 0; next }
-	END { printf "%d %d\n", pass, fail }
-	' "$1"
+	awk -v planned="$1" '
+	function problem(why) { bad = bad (bad == "" ? "" : "; ") why }
+	# result LINE: the kind of one result line, "pass", "fail", "skip".
+	function result(line,   dir) {
+		if (line ~ /^not ok/)
+			return "fail"
+		dir = ""
+		if (index(line, "#"))
+			dir = toupper(substr(line, index(line, "#") + 1))
+		if (dir ~ /^ *XPASS/)
+			return "fail"
+		if (dir ~ /^ *(SKIP|XFAIL|TODO)([^A-Z]|$)/)
+			return "skip"
+		return "pass"
+	}
+	function finish(verdict,   n) {
+		n = np + nf + ns
+		if (verdict == "fail" && nf == 0)
+			problem("failed without a failing test case")
+		if (plan < 0)
+			problem("printed no plan")
+		else if (plan != n)
+			problem("planned " plan " results, printed " n)
+		if (!(cur in want))
+			problem("is not in the list of programs to run")
+		else if (n < want[cur])
+			problem("printed " n " results of the " want[cur] " the build has")
+		if (verdict == "skip" && n == 0)
+			ns++
+		if (bad != "") {
+			print "check: " cur ": " bad > "/dev/stderr"
+			nf++
+		}
+		pass += np; fail += nf; skip += ns
+		ran[cur] = 1
+		cur = ""
+	}
+	BEGIN {
+		while ((getline line < planned) > 0) {
+			split(line, f, " ")
+			want[f[1]] = f[2]
+			order[++nwant] = f[1]
+		}
+	}
+	/^# selftests: [^:]+: / {
+		if (cur != "")
+			finish("fail")
+		cur = $0
+		sub(/^# selftests: [^:]+: /, "", cur)
+		plan = -1; np = nf = ns = 0; bad = ""
+		next
+	}
+	cur == "" { next }
+	/^# 1\.\.[0-9]+/ {
+		if (plan >= 0)
+			problem("printed two plans")
+		plan = $2
+		sub(/^1\.\./, "", plan)
+		plan += 0
+		next
+	}
+	/^# (not )?ok [0-9]+/ {
+		k = result(substr($0, 3))
+		if (k == "pass") np++; else if (k == "fail") nf++; else ns++
+		next
+	}
+	/^(not )?ok [0-9]+ selftests: / { finish(result($0)); next }
+	END {
+		if (cur != "")
+			finish("fail")
+		for (i = 1; i <= nwant; i++) {
+			if (!(order[i] in ran)) {
+				print "check: " order[i] ": never ran" > "/dev/stderr"
+				fail++
+			}
+		}
+		printf "%d %d %d\n", pass, fail, skip
+	}
+	' "$2"
 }
 
 step "dependencies"
@@ -109,6 +262,7 @@ if [ -n "${VALLEY_TESTS:-}" ]; then
 		>"$ksft/list.tmp" || die "VALLEY_TESTS names no test program"
 	mv "$ksft/list.tmp" "$ksft/kselftest-list.txt"
 fi
+planned_list || die "cannot count the test cases of the build"
 
 step "static checks"
 static_pass=0 static_fail=0
@@ -125,13 +279,13 @@ if make -s checkpatch; then
 else
 	static_fail=$((static_fail + 1))
 fi
-record "static checks" "$static_pass" "$static_fail"
+record "static checks" "$static_pass" "$static_fail" 0
 
 for kver in "${kernels[@]}"; do
 	step "selftests in a $kver guest"
 	ko=$build/$kver/src/kmod/valley.ko
 	if [ ! -f "$ko" ]; then
-		record "$kver" 0 1
+		record "$kver" 0 1 0
 		continue
 	fi
 	tests/vm/run.sh --kver "$kver" --kernel "${images[$kver]}" --ko "$ko" \
@@ -140,8 +294,10 @@ for kver in "${kernels[@]}"; do
 	rc=$?
 	tap=$build/vm/$kver/results/tap.txt
 	[ -f "$tap" ] && cat "$tap"
-	pass=0 fail=0
-	[ -f "$tap" ] && read -r pass fail < <(count_tap "$tap")
+	pass=0 fail=0 skip=0
+	# No TAP at all: every program counts as never run.
+	[ -f "$tap" ] || tap=/dev/null
+	read -r pass fail skip < <(count_tap "$ksft/planned.txt" "$tap")
 	# A crash, a hang or a splat fails the kernel's run on its own.
 	[ "$rc" = 2 ] && fail=$((fail + 1))
 	[ "$rc" = 1 ] && [ "$fail" = 0 ] && fail=1
@@ -154,10 +310,10 @@ for kver in "${kernels[@]}"; do
 		pass=$((pass + $(grep -c '^ok ' "$build/vm/$kver/canary.tap")))
 		fail=$((fail + $(grep -c '^not ok ' "$build/vm/$kver/canary.tap")))
 	fi
-	record "$kver" "$pass" "$fail"
+	record "$kver" "$pass" "$fail" "$skip"
 done
 
 step "summary"
 printf '%s\n' "${lines[@]}"
-echo "$total_pass passed, $total_fail failed"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" = 0 ]
