@@ -664,7 +664,7 @@ static bool valley_row_at(const struct valley_layers_snap *snap,
 }
 
 #define VALLEY_ROWS_ABOVE_LINK \
-	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SERVICES_MAX * VL_APP_NUM)
+	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SVC_SLOTS * VL_APP_NUM)
 
 /* Send the rows above the link layer from SNAP->pos on. */
 int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,

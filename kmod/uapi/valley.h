@@ -203,7 +203,10 @@ enum valley_layer {
  *   table, and other.packets, other.bytes for ports it does not name
  */
 
-/* Longest service name, NUL included; most services a namespace names. */
+/*
+ * Longest service name, NUL included; most services a namespace names
+ * ("other" aside).
+ */
 #define VALLEY_SERVICE_NAME_LEN	16
 #define VALLEY_SERVICES_MAX	32
 
