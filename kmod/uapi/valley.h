@@ -175,7 +175,8 @@ enum valley_layer {
  *
  * link, per interface, in = ingress, out = egress:
  *   frames, bytes (whole frames, link header included);
- *   ipv4.*, ipv6.*, arp.*, other.* (frames and bytes by ethertype);
+ *   ipv4.*, ipv6.*, arp.*, other.* (frames and bytes by the ethertype
+ *   in the frame, not the one its sender declared);
  *   unicast.*, broadcast.*, multicast.* (frames and bytes by destination)
  * internet:
  *   ipv4.packets, ipv4.bytes, ipv6.packets, ipv6.bytes (bytes of the IP
