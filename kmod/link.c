@@ -373,6 +373,16 @@ int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
 
 int __init valley_link_init(void)
 {
+	/*
+	 * Without them every interface's hooks would fail to register
+	 * (-EOPNOTSUPP), and the link layer would count nothing while the
+	 * module said it runs: refuse to load instead.
+	 */
+	if (!IS_ENABLED(CONFIG_NETFILTER_INGRESS) ||
+	    !IS_ENABLED(CONFIG_NETFILTER_EGRESS)) {
+		pr_err("the link layer needs a kernel with CONFIG_NETFILTER_INGRESS and CONFIG_NETFILTER_EGRESS\n");
+		return -EOPNOTSUPP;
+	}
 	/* Also calls valley_netdev_event() for the interfaces there are. */
 	return register_netdevice_notifier(&valley_netdev_nb);
 }
