@@ -37,6 +37,7 @@ struct valley_pkt {
 	u32		ip_bytes;	/* on the wire, every segment's headers */
 	u32		unsent;		/* of them, bytes the sender did not count */
 	bool		v6;
+	bool		first_frag;	/* the first of more fragments */
 	u8		proto;
 	enum valley_lstat remote;
 	int		icmp;		/* VL_ICMP*_..., or -1 */
@@ -162,6 +163,7 @@ static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
 				  iph->daddr, iph->daddr);
 	if ((iph->frag_off & htons(IP_OFFSET)) || skb->len < thoff)
 		return -1;
+	p->first_frag = !!(iph->frag_off & htons(IP_MF));
 	return thoff;
 }
 
@@ -192,7 +194,8 @@ static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
 	if (thoff < 0)
 		return -1;
 	if (!(frag_off & htons(IP6_OFFSET))) {
-		if (p->dir == VALLEY_IN && (frag_off & htons(IP6_MF)))
+		p->first_frag = !!(frag_off & htons(IP6_MF));
+		if (p->dir == VALLEY_IN && p->first_frag)
 			p->unsent = sizeof(_fh);
 		return thoff;
 	}
@@ -215,7 +218,7 @@ static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
 static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 			    struct valley_pkt *p)
 {
-	unsigned int l4len = skb->len - thoff, hdr = thoff;
+	unsigned int l4len = skb->len - thoff, hdr = thoff, ulen;
 	struct tcphdr _th, *th;
 	struct udphdr _uh, *uh;
 	u8 _type, *type;
@@ -240,9 +243,15 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		p->has_ports = true;
 		p->sport = ntohs(uh->source);
 		p->dport = ntohs(uh->dest);
-		/* A first fragment holds part of it: the header says all. */
-		p->payload = skb_is_gso(skb) ? l4len - sizeof(*uh) :
-			     max_t(int, ntohs(uh->len) - (int)sizeof(*uh), 0);
+		/*
+		 * Never more than the packet holds, whatever the header
+		 * says; but a first fragment holds part of the datagram,
+		 * and its header says how long all of it is.
+		 */
+		ulen = ntohs(uh->len);
+		if (skb_is_gso(skb) || (ulen > l4len && !p->first_frag))
+			ulen = l4len;
+		p->payload = max_t(int, ulen - (int)sizeof(*uh), 0);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:

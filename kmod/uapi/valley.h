@@ -194,7 +194,9 @@ enum valley_layer {
  * transport:
  *   tcp.segments, tcp.syn, tcp.syn_ack, tcp.fin, tcp.rst, tcp.data
  *   (segments with payload), tcp.pure_ack (no payload, no SYN/FIN/RST),
- *   tcp.payload_bytes, udp.datagrams, udp.payload_bytes;
+ *   tcp.payload_bytes, udp.datagrams, udp.payload_bytes (no more than
+ *   the packet holds, whatever the UDP header says, but a first fragment
+ *   counts the datagram's length from its header);
  *   port.well_known (0-1023), port.registered (1024-49151),
  *   port.dynamic (49152-65535): TCP and UDP packets by the service side's
  *   port, taken to be the lower of the two;
