@@ -148,6 +148,12 @@ static int valley_icmp6_kind(u8 type)
 	}
 }
 
+/* The ICMP of P's family: ICMPv6 in IPv4 is just another protocol. */
+static u8 valley_icmp_proto(const struct valley_pkt *p)
+{
+	return p->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+}
+
 /*
  * Fill P's network part from an IPv4 header.  Return: the offset of the
  * transport header, or -1 when there is none (a later fragment, or a
@@ -255,11 +261,13 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		/* ICMP of the other family is just another protocol. */
+		if (p->proto != valley_icmp_proto(p))
+			break;
 		type = skb_header_pointer(skb, thoff, sizeof(_type), &_type);
 		if (type)
-			p->icmp = p->proto == IPPROTO_ICMP ?
-				  valley_icmp4_kind(*type) :
-				  valley_icmp6_kind(*type);
+			p->icmp = p->v6 ? valley_icmp6_kind(*type) :
+				  valley_icmp4_kind(*type);
 		break;
 	}
 	hdr -= skb_network_offset(skb);
@@ -331,7 +339,7 @@ static void valley_count_pkt(struct valley_layers *vl,
 	} else if (p->icmp >= 0) {
 		u64_stats_inc(&c[p->icmp]);
 	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
-		   p->proto != IPPROTO_ICMP && p->proto != IPPROTO_ICMPV6) {
+		   p->proto != valley_icmp_proto(p)) {
 		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
 	}
 	u64_stats_update_end_irqrestore(&s->syncp, flags);

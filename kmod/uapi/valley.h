@@ -184,8 +184,9 @@ enum valley_layer {
  *   each fragment forwarded counts); fragments (fragments arriving,
  *   before reassembly: in only);
  *   icmp.echo_request, icmp.echo_reply, icmp.unreachable,
- *   icmp.time_exceeded, icmp.other, and the same for icmpv6 plus
- *   icmpv6.neighbour (router and neighbour discovery, redirects);
+ *   icmp.time_exceeded, icmp.other (ICMP in IPv4), and the same for
+ *   icmpv6 (in IPv6) plus icmpv6.neighbour (router and neighbour
+ *   discovery, redirects); ICMP of the other family is proto.1 or proto.58;
  *   remote.loopback, remote.private (10/8, 172.16/12, 192.168/16,
  *   fc00::/7), remote.link_local (169.254/16, fe80::/10, and the
  *   unspecified address), remote.multicast (multicast and broadcast
