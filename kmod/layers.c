@@ -6,7 +6,9 @@
  * LOCAL_IN counts what this host receives, LOCAL_OUT what it sends,
  * FORWARD what it routes through; all three at the last priority, so
  * that only what the firewall let through is counted.  PRE_ROUTING, at
- * the first priority, counts fragments before reassembly.  Each packet is
+ * the first priority, counts fragments before reassembly.  FORWARD counts
+ * the fragments a packet is forwarded in, also when conntrack reassembled
+ * them before (see valley_refragment()).  Each packet is
  * counted in one update of the CPU's counters, without a lock.
  *
  * A dump takes a snapshot of every counter at its start (cb->args[0]) and
@@ -34,7 +36,8 @@
 struct valley_pkt {
 	enum valley_dir	dir;
 	u32		segs;		/* segments a GSO packet stands for */
-	u32		ip_bytes;	/* on the wire, every segment's headers */
+	u32		pkts;		/* IP packets: segments, or fragments */
+	u32		ip_bytes;	/* on the wire, every packet's headers */
 	u32		unsent;		/* of them, bytes the sender did not count */
 	bool		v6;
 	bool		first_frag;	/* the first of more fragments */
@@ -276,6 +279,50 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		      (p->segs - 1) * hdr - p->unsent;
 }
 
+/*
+ * A packet forwarded that conntrack (or the bridge) reassembled leaves
+ * again in fragments no larger than the largest that arrived
+ * (frag_max_size): count those, so that each fragment forwarded counts
+ * whether conntrack runs or not.  They are cut as ip_do_fragment() and
+ * ip6_fragment() cut them: pieces of the room left by the headers that
+ * are not fragmented (HLEN, and for IPv6 a fragment header), rounded
+ * down to 8 bytes but for the last, each with those headers.
+ */
+static void valley_refragment(struct sk_buff *skb, struct valley_pkt *p)
+{
+	unsigned int len = skb->len - skb_network_offset(skb);
+	unsigned int mtu, hlen, fh = 0, n;
+	u8 *nexthdr;
+	int err;
+
+	if (!skb_dst(skb) || skb_is_gso(skb))
+		return;
+	if (!p->v6) {
+		mtu = IPCB(skb)->frag_max_size;
+		if (!mtu)
+			return;
+		mtu = min(mtu, ip_skb_dst_mtu(NULL, skb));
+		hlen = ip_hdrlen(skb);
+	} else {
+		mtu = IP6CB(skb)->frag_max_size;
+		if (!mtu || len <= mtu)
+			return;
+		mtu = max_t(unsigned int, mtu, IPV6_MIN_MTU);
+		err = ip6_find_1stfragopt(skb, &nexthdr);
+		if (err < 0)
+			return;
+		hlen = err;
+		fh = sizeof(struct frag_hdr);
+	}
+	if (len < hlen || mtu < hlen + fh + 8)
+		return;
+	len -= hlen;
+	mtu -= hlen + fh;
+	n = len > mtu ? DIV_ROUND_UP(len - mtu, mtu & ~7U) + 1 : 1;
+	p->pkts = n;
+	p->ip_bytes = len + n * (hlen + fh);
+}
+
 static enum valley_lstat valley_port_range(u16 port)
 {
 	if (port < 1024)
@@ -315,9 +362,9 @@ static void valley_count_pkt(struct valley_layers *vl,
 	unsigned int svc;
 
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->segs);
+	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->pkts);
 	u64_stats_add(&c[p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES], p->ip_bytes);
-	u64_stats_add(&c[p->remote], p->segs);
+	u64_stats_add(&c[p->remote], p->pkts);
 
 	if (p->has_ports) {
 		if (p->proto == IPPROTO_TCP) {
@@ -365,6 +412,9 @@ static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
 		thoff = valley_parse_ipv6(skb, &p);
 	if (thoff >= 0)
 		valley_parse_l4(skb, thoff, &p);
+	p.pkts = p.segs;
+	if (p.dir == VALLEY_FWD)
+		valley_refragment(skb, &p);
 	valley_count_pkt(priv, &p);
 	return NF_ACCEPT;
 }

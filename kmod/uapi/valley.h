@@ -181,8 +181,10 @@ enum valley_layer {
  * internet:
  *   ipv4.packets, ipv4.bytes, ipv6.packets, ipv6.bytes (bytes of the IP
  *   packets; a fragmented packet counts once in and out, as sent, and
- *   each fragment forwarded counts); fragments (fragments arriving,
- *   before reassembly: in only);
+ *   each fragment forwarded counts, also where conntrack reassembles
+ *   them: a reassembled packet counts as the fragments it is forwarded
+ *   in, no larger than the largest that arrived); fragments (fragments
+ *   arriving, before reassembly: in only);
  *   icmp.echo_request, icmp.echo_reply, icmp.unreachable,
  *   icmp.time_exceeded, icmp.other (ICMP in IPv4), and the same for
  *   icmpv6 (in IPv6) plus icmpv6.neighbour (router and neighbour
