@@ -37,7 +37,7 @@ def run(*cmd, ns=None, check=True, stdin=None):
     if ns:
         cmd = ("ip", "netns", "exec", ns) + cmd
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV,
-                       input=stdin)
+                       input=stdin, errors="backslashreplace")
     if check and p.returncode:
         raise Failed(f"{' '.join(cmd)}: exit {p.returncode}: "
                      f"{p.stderr.strip()}")
@@ -610,6 +610,7 @@ def test_service_names():
         c.eq(f"name {bad!r} refused", p.returncode != 0, True)
         c.eq(f"name {bad!r}: the message", "a service name is a-z, 0-9 and "
              "'-'" in p.stderr, True)
+    c.done()
     c.eq("no name added", len(json.loads(vstat("--json", "service", "list",
                                                ns="vls").stdout)), 18)
     # The defaults name 10 services: 22 more make 32, a 33rd is refused.
