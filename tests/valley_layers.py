@@ -604,9 +604,10 @@ def test_service_names():
     """Names of exactly a-z, 0-9, '-'; VALLEY_SERVICES_MAX (32) of them."""
     netns("vls")
     c = Check()
-    for bad in (b"caf\xe9", b"\xdf", b"a\xff", b"Api", b"a_b"):
-        p = run(VSTAT, "service", "add", "7100", os.fsdecode(bad), ns="vls",
-                check=False)
+    bad_names = (b"caf\xe9", b"\xdf", b"a\xff", b"Api", b"a_b")
+    for i, bad in enumerate(bad_names):
+        p = run(VSTAT, "service", "add", str(7100 + i), os.fsdecode(bad),
+                ns="vls", check=False)
         c.eq(f"name {bad!r} refused", p.returncode != 0, True)
         c.eq(f"name {bad!r}: the message", "a service name is a-z, 0-9 and "
              "'-'" in p.stderr, True)
