@@ -6,7 +6,9 @@
  * LOCAL_IN counts what this host receives, LOCAL_OUT what it sends,
  * FORWARD what it routes through; all three at the last priority, so
  * that only what the firewall let through is counted.  PRE_ROUTING, at
- * the first priority, counts fragments before reassembly.  Each packet is
+ * the first priority, counts fragments before reassembly.  FORWARD counts
+ * the fragments a packet is forwarded in, also when conntrack reassembled
+ * them before (see valley_refragment()).  Each packet is
  * counted in one update of the CPU's counters, without a lock.
  *
  * A dump takes a snapshot of every counter at its start (cb->args[0]) and
@@ -34,9 +36,11 @@
 struct valley_pkt {
 	enum valley_dir	dir;
 	u32		segs;		/* segments a GSO packet stands for */
-	u32		ip_bytes;	/* on the wire, every segment's headers */
+	u32		pkts;		/* IP packets: segments, or fragments */
+	u32		ip_bytes;	/* on the wire, every packet's headers */
 	u32		unsent;		/* of them, bytes the sender did not count */
 	bool		v6;
+	bool		first_frag;	/* the first of more fragments */
 	u8		proto;
 	enum valley_lstat remote;
 	int		icmp;		/* VL_ICMP*_..., or -1 */
@@ -147,6 +151,12 @@ static int valley_icmp6_kind(u8 type)
 	}
 }
 
+/* The ICMP of P's family: ICMPv6 in IPv4 is just another protocol. */
+static u8 valley_icmp_proto(const struct valley_pkt *p)
+{
+	return p->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+}
+
 /*
  * Fill P's network part from an IPv4 header.  Return: the offset of the
  * transport header, or -1 when there is none (a later fragment, or a
@@ -162,6 +172,7 @@ static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
 				  iph->daddr, iph->daddr);
 	if ((iph->frag_off & htons(IP_OFFSET)) || skb->len < thoff)
 		return -1;
+	p->first_frag = !!(iph->frag_off & htons(IP_MF));
 	return thoff;
 }
 
@@ -192,7 +203,8 @@ static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
 	if (thoff < 0)
 		return -1;
 	if (!(frag_off & htons(IP6_OFFSET))) {
-		if (p->dir == VALLEY_IN && (frag_off & htons(IP6_MF)))
+		p->first_frag = !!(frag_off & htons(IP6_MF));
+		if (p->dir == VALLEY_IN && p->first_frag)
 			p->unsent = sizeof(_fh);
 		return thoff;
 	}
@@ -215,7 +227,7 @@ static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
 static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 			    struct valley_pkt *p)
 {
-	unsigned int l4len = skb->len - thoff, hdr = thoff;
+	unsigned int l4len = skb->len - thoff, hdr = thoff, ulen;
 	struct tcphdr _th, *th;
 	struct udphdr _uh, *uh;
 	u8 _type, *type;
@@ -240,23 +252,75 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		p->has_ports = true;
 		p->sport = ntohs(uh->source);
 		p->dport = ntohs(uh->dest);
-		/* A first fragment holds part of it: the header says all. */
-		p->payload = skb_is_gso(skb) ? l4len - sizeof(*uh) :
-			     max_t(int, ntohs(uh->len) - (int)sizeof(*uh), 0);
+		/*
+		 * Never more than the packet holds, whatever the header
+		 * says; but a first fragment holds part of the datagram,
+		 * and its header says how long all of it is.
+		 */
+		ulen = ntohs(uh->len);
+		if (skb_is_gso(skb) || (ulen > l4len && !p->first_frag))
+			ulen = l4len;
+		p->payload = max_t(int, ulen - (int)sizeof(*uh), 0);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6:
+		/* ICMP of the other family is just another protocol. */
+		if (p->proto != valley_icmp_proto(p))
+			break;
 		type = skb_header_pointer(skb, thoff, sizeof(_type), &_type);
 		if (type)
-			p->icmp = p->proto == IPPROTO_ICMP ?
-				  valley_icmp4_kind(*type) :
-				  valley_icmp6_kind(*type);
+			p->icmp = p->v6 ? valley_icmp6_kind(*type) :
+				  valley_icmp4_kind(*type);
 		break;
 	}
 	hdr -= skb_network_offset(skb);
 	p->segs = valley_gso_segs(skb, hdr);
 	p->ip_bytes = skb->len - skb_network_offset(skb) +
 		      (p->segs - 1) * hdr - p->unsent;
+}
+
+/*
+ * A packet forwarded that conntrack (or the bridge) reassembled leaves
+ * again in fragments no larger than the largest that arrived
+ * (frag_max_size): count those, so that each fragment forwarded counts
+ * whether conntrack runs or not.  They are cut as ip_do_fragment() and
+ * ip6_fragment() cut them: pieces of the room left by the headers that
+ * are not fragmented (HLEN, and for IPv6 a fragment header), rounded
+ * down to 8 bytes but for the last, each with those headers.
+ */
+static void valley_refragment(struct sk_buff *skb, struct valley_pkt *p)
+{
+	unsigned int len = skb->len - skb_network_offset(skb);
+	unsigned int mtu, hlen, fh = 0, n;
+	u8 *nexthdr;
+	int err;
+
+	if (!skb_dst(skb) || skb_is_gso(skb))
+		return;
+	if (!p->v6) {
+		mtu = IPCB(skb)->frag_max_size;
+		if (!mtu)
+			return;
+		mtu = min(mtu, ip_skb_dst_mtu(NULL, skb));
+		hlen = ip_hdrlen(skb);
+	} else {
+		mtu = IP6CB(skb)->frag_max_size;
+		if (!mtu || len <= mtu)
+			return;
+		mtu = max_t(unsigned int, mtu, IPV6_MIN_MTU);
+		err = ip6_find_1stfragopt(skb, &nexthdr);
+		if (err < 0)
+			return;
+		hlen = err;
+		fh = sizeof(struct frag_hdr);
+	}
+	if (len < hlen || mtu < hlen + fh + 8)
+		return;
+	len -= hlen;
+	mtu -= hlen + fh;
+	n = len > mtu ? DIV_ROUND_UP(len - mtu, mtu & ~7U) + 1 : 1;
+	p->pkts = n;
+	p->ip_bytes = len + n * (hlen + fh);
 }
 
 static enum valley_lstat valley_port_range(u16 port)
@@ -298,9 +362,9 @@ static void valley_count_pkt(struct valley_layers *vl,
 	unsigned int svc;
 
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->segs);
+	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->pkts);
 	u64_stats_add(&c[p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES], p->ip_bytes);
-	u64_stats_add(&c[p->remote], p->segs);
+	u64_stats_add(&c[p->remote], p->pkts);
 
 	if (p->has_ports) {
 		if (p->proto == IPPROTO_TCP) {
@@ -322,7 +386,7 @@ static void valley_count_pkt(struct valley_layers *vl,
 	} else if (p->icmp >= 0) {
 		u64_stats_inc(&c[p->icmp]);
 	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
-		   p->proto != IPPROTO_ICMP && p->proto != IPPROTO_ICMPV6) {
+		   p->proto != valley_icmp_proto(p)) {
 		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
 	}
 	u64_stats_update_end_irqrestore(&s->syncp, flags);
@@ -348,6 +412,9 @@ static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
 		thoff = valley_parse_ipv6(skb, &p);
 	if (thoff >= 0)
 		valley_parse_l4(skb, thoff, &p);
+	p.pkts = p.segs;
+	if (p.dir == VALLEY_FWD)
+		valley_refragment(skb, &p);
 	valley_count_pkt(priv, &p);
 	return NF_ACCEPT;
 }
@@ -666,7 +733,7 @@ static bool valley_row_at(const struct valley_layers_snap *snap,
 }
 
 #define VALLEY_ROWS_ABOVE_LINK \
-	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SERVICES_MAX * VL_APP_NUM)
+	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SVC_SLOTS * VL_APP_NUM)
 
 /* Send the rows above the link layer from SNAP->pos on. */
 int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,

@@ -47,6 +47,9 @@ enum valley_lstat {
 	VL_NUM
 };
 
+/* Service slots: 0 is "other", then the VALLEY_SERVICES_MAX names. */
+#define VALLEY_SVC_SLOTS	(VALLEY_SERVICES_MAX + 1)
+
 /* Per service: packets with payload and payload bytes. */
 enum { VL_APP_PKTS, VL_APP_BYTES, VL_APP_NUM };
 
@@ -54,13 +57,13 @@ enum { VL_APP_PKTS, VL_APP_BYTES, VL_APP_NUM };
 struct valley_layer_sums {
 	u64	c[VALLEY_DIRS][VL_NUM];
 	u64	proto[VALLEY_DIRS][256];
-	u64	app[VALLEY_DIRS][VALLEY_SERVICES_MAX][VL_APP_NUM];
+	u64	app[VALLEY_DIRS][VALLEY_SVC_SLOTS][VL_APP_NUM];
 };
 
 struct valley_layer_pcpu {
 	u64_stats_t		c[VALLEY_DIRS][VL_NUM];
 	u64_stats_t		proto[VALLEY_DIRS][256];
-	u64_stats_t		app[VALLEY_DIRS][VALLEY_SERVICES_MAX][VL_APP_NUM];
+	u64_stats_t		app[VALLEY_DIRS][VALLEY_SVC_SLOTS][VL_APP_NUM];
 	struct u64_stats_sync	syncp;
 };
 
@@ -118,7 +121,7 @@ struct valley_layers {
 	struct list_head		devs;
 	struct mutex			svc_lock;	/* serializes changes */
 	u8				svc_port[65536];
-	char				svc_name[VALLEY_SERVICES_MAX]
+	char				svc_name[VALLEY_SVC_SLOTS]
 						[VALLEY_SERVICE_NAME_LEN];
 };
 
@@ -146,7 +149,7 @@ struct valley_layers_snap {
 	unsigned long			link_pos;
 	unsigned long			pos;
 	struct valley_layer_sums	sums;
-	char				svc_name[VALLEY_SERVICES_MAX]
+	char				svc_name[VALLEY_SVC_SLOTS]
 						[VALLEY_SERVICE_NAME_LEN];
 	unsigned int			nlinks;
 	struct valley_link_snap		*links;

@@ -11,8 +11,11 @@
  * interface's counters are freed after an RCU grace period.
  */
 
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/if_vlan.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_netdev.h>
 #include <linux/rtnetlink.h>
@@ -66,20 +69,45 @@ static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
 	return VK_UNICAST_FRAMES;
 }
 
-/* Where a frame sent goes, from its link header at skb->data, if any. */
-static enum valley_link_stat valley_cast_out(const struct sk_buff *skb)
+/* The Ethernet header of a frame sent, at skb->data; NULL if it has none. */
+static const struct ethhdr *valley_eth_out(const struct sk_buff *skb)
 {
 	const struct net_device *dev = skb->dev;
-	const u8 *dest = skb->data;
 
 	if (dev->addr_len != ETH_ALEN || dev->hard_header_len < ETH_HLEN ||
 	    skb_headlen(skb) < ETH_HLEN)
+		return NULL;
+	return (const struct ethhdr *)skb->data;
+}
+
+/* Where a frame sent goes, from its Ethernet header, if any. */
+static enum valley_link_stat valley_cast_out(const struct ethhdr *eth)
+{
+	if (!eth)
 		return VK_UNICAST_FRAMES;
-	if (is_broadcast_ether_addr(dest))
+	if (is_broadcast_ether_addr(eth->h_dest))
 		return VK_BROADCAST_FRAMES;
-	if (is_multicast_ether_addr(dest))
+	if (is_multicast_ether_addr(eth->h_dest))
 		return VK_MULTICAST_FRAMES;
 	return VK_UNICAST_FRAMES;
+}
+
+/*
+ * The ethertype of a frame sent: the frame's own, as the receiver will
+ * read it, not what the sender declared in skb->protocol (AF_PACKET lets
+ * it declare anything).  A VLAN tag the receiver strips is looked through.
+ */
+static __be16 valley_proto_out(const struct sk_buff *skb,
+			       const struct ethhdr *eth)
+{
+	const struct vlan_ethhdr *veth;
+
+	if (!eth)
+		return skb->protocol;
+	if (!eth_type_vlan(eth->h_proto) || skb_headlen(skb) < VLAN_ETH_HLEN)
+		return eth->h_proto;
+	veth = (const struct vlan_ethhdr *)eth;
+	return veth->h_vlan_encapsulated_proto;
 }
 
 /* Frames a GSO frame of LINK link bytes stands for; their bytes in BYTES. */
@@ -114,9 +142,9 @@ static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
  */
 static void valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
 			      unsigned int link, enum valley_dir dir,
-			      enum valley_link_stat cast)
+			      __be16 proto, enum valley_link_stat cast)
 {
-	enum valley_link_stat type = valley_ethertype(skb->protocol);
+	enum valley_link_stat type = valley_ethertype(proto);
 	u64 frames = 1, bytes = skb->len + link;
 	struct valley_link_pcpu *s;
 	unsigned long flags;
@@ -142,7 +170,7 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 	if (valley_hooks_only() || skb->pkt_type == PACKET_LOOPBACK)
 		return NF_ACCEPT;
 	/* The link header is already pulled. */
-	valley_link_count(priv, skb, skb->mac_len, VALLEY_IN,
+	valley_link_count(priv, skb, skb->mac_len, VALLEY_IN, skb->protocol,
 			  valley_cast_in(skb));
 	return NF_ACCEPT;
 }
@@ -150,9 +178,13 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 static unsigned int valley_link_egress(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
+	const struct ethhdr *eth;
+
 	if (valley_hooks_only())
 		return NF_ACCEPT;
-	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_cast_out(skb));
+	eth = valley_eth_out(skb);
+	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_proto_out(skb, eth),
+			  valley_cast_out(eth));
 	return NF_ACCEPT;
 }
 
@@ -343,6 +375,16 @@ int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
 
 int __init valley_link_init(void)
 {
+	/*
+	 * Without them every interface's hooks would fail to register
+	 * (-EOPNOTSUPP), and the link layer would count nothing while the
+	 * module said it runs: refuse to load instead.
+	 */
+	if (!IS_ENABLED(CONFIG_NETFILTER_INGRESS) ||
+	    !IS_ENABLED(CONFIG_NETFILTER_EGRESS)) {
+		pr_err("the link layer needs a kernel with CONFIG_NETFILTER_INGRESS and CONFIG_NETFILTER_EGRESS\n");
+		return -EOPNOTSUPP;
+	}
 	/* Also calls valley_netdev_event() for the interfaces there are. */
 	return register_netdevice_notifier(&valley_netdev_nb);
 }

@@ -10,7 +10,6 @@
  */
 
 #include <linux/capability.h>
-#include <linux/ctype.h>
 #include <net/genetlink.h>
 #include <net/sock.h>
 
@@ -37,7 +36,7 @@ static unsigned int valley_svc_find(struct valley_layers *vl, const char *name)
 {
 	unsigned int i;
 
-	for (i = 1; i < VALLEY_SERVICES_MAX; i++)
+	for (i = 1; i < VALLEY_SVC_SLOTS; i++)
 		if (!strcmp(vl->svc_name[i], name))
 			return i;
 	return 0;
@@ -52,7 +51,7 @@ static unsigned int valley_svc_slot(struct valley_layers *vl, const char *name,
 	*fresh = false;
 	if (i)
 		return i;
-	for (i = 1; i < VALLEY_SERVICES_MAX; i++) {
+	for (i = 1; i < VALLEY_SVC_SLOTS; i++) {
 		if (!vl->svc_name[i][0]) {
 			strscpy(vl->svc_name[i], name, VALLEY_SERVICE_NAME_LEN);
 			*fresh = true;
@@ -67,6 +66,8 @@ void valley_services_init(struct valley_layers *vl)
 	unsigned int i, svc;
 	bool fresh;
 
+	/* svc_port holds slot numbers in a byte. */
+	BUILD_BUG_ON(VALLEY_SVC_SLOTS > 256);
 	mutex_init(&vl->svc_lock);
 	strscpy(vl->svc_name[0], "other", VALLEY_SERVICE_NAME_LEN);
 	for (i = 0; i < ARRAY_SIZE(valley_default_services); i++) {
@@ -76,12 +77,17 @@ void valley_services_init(struct valley_layers *vl)
 	}
 }
 
+/*
+ * Exactly the bytes the uapi names: a-z, 0-9 and '-' (the kernel's
+ * islower() also takes Latin-1 letters, 0xdf-0xff).
+ */
 static bool valley_svc_name_ok(const char *name)
 {
 	if (!*name)
 		return false;
 	for (; *name; name++)
-		if (!islower(*name) && !isdigit(*name) && *name != '-')
+		if (!(*name >= 'a' && *name <= 'z') &&
+		    !(*name >= '0' && *name <= '9') && *name != '-')
 			return false;
 	return true;
 }

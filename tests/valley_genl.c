@@ -407,6 +407,13 @@ TEST_F(genl, service_bad_requests)
 	EXPECT_EQ(-ERANGE, vt_talk(t, service_msg(t, add, 0, "api")));
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "")));
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "Api")));
+	/* Exactly a-z, 0-9 and '-': no Latin-1 "letters" (0xdf-0xff). */
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "caf\xe9")));
+	EXPECT_STREQ("a service name is a-z, 0-9 and '-', and not \"other\"",
+		     t->extack);
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "\xdf")));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "a\xff")));
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "a_b")));
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "other")));
 	EXPECT_EQ(-EINVAL,
 		  vt_talk(t, service_msg(t, add, 3000, "sixteen-letters1")));
@@ -421,14 +428,14 @@ TEST_F(genl, service_bad_requests)
 	EXPECT_EQ(0, vt_talk(t, service_msg(t, del, 3001, NULL)));
 }
 
-/* The table holds VALLEY_SERVICES_MAX - 1 names; then ENOSPC. */
+/* The table holds VALLEY_SERVICES_MAX names ("other" aside); then ENOSPC. */
 TEST_F(genl, service_table_full)
 {
 	struct vt_nl *t = &self->t;
 	char name[16];
 	int i, added = 0, err = 0;
 
-	for (i = 0; i < VALLEY_SERVICES_MAX && !err; i++) {
+	for (i = 0; i <= VALLEY_SERVICES_MAX && !err; i++) {
 		snprintf(name, sizeof(name), "svc%d", i);
 		err = vt_talk(t, service_msg(t, VALLEY_CMD_SERVICE_ADD,
 					     40000 + i, name));
@@ -436,8 +443,8 @@ TEST_F(genl, service_table_full)
 	}
 	EXPECT_EQ(-ENOSPC, err);
 	EXPECT_STREQ("the service table is full", t->extack);
-	/* The defaults take 10 of the 31 named slots. */
-	EXPECT_EQ(VALLEY_SERVICES_MAX - 1 - 10, added);
+	/* The defaults take 10 of the 32 names. */
+	EXPECT_EQ(VALLEY_SERVICES_MAX - 10, added);
 	for (i = 0; i < added; i++)
 		EXPECT_EQ(0, vt_talk(t, service_msg(t, VALLEY_CMD_SERVICE_DEL,
 						    40000 + i, NULL)));

@@ -37,7 +37,7 @@ def run(*cmd, ns=None, check=True, stdin=None):
     if ns:
         cmd = ("ip", "netns", "exec", ns) + cmd
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV,
-                       input=stdin)
+                       input=stdin, errors="backslashreplace")
     if check and p.returncode:
         raise Failed(f"{' '.join(cmd)}: exit {p.returncode}: "
                      f"{p.stderr.strip()}")
@@ -505,6 +505,140 @@ def test_remote_classes():
                              cast_in="multicast")))
 
 
+LYING_UDP = r"""
+import socket, struct, sys
+src4, dst4, dst6 = sys.argv[1:4]
+# UDP from port 40000 to 53 (dns) whose header claims 65535 bytes.
+def udp(payload):
+    return struct.pack("!HHHH", 40000, 53, 65535, 0) + payload
+def ipv4(l4):
+    return struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), 0, 0, 64,
+                       socket.IPPROTO_UDP, 0, socket.inet_aton(src4),
+                       socket.inet_aton(dst4)) + l4
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+s.sendto(ipv4(udp(b"")), (dst4, 0))
+s.sendto(ipv4(udp(b"q" * 20)), (dst4, 0))
+s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.sendto(udp(b"q" * 20), (dst6, 0))
+"""
+
+
+def test_udp_length_never_more_than_the_packet():
+    """A UDP header claiming 65535 bytes counts what the packet holds."""
+    # Two IPv4 datagrams (28 and 48 bytes), one IPv6 (68 bytes), each
+    # claiming 65535 bytes; the receiver drops them as too short.
+    e = {"internet ipv4.packets out": 2, "internet ipv4.bytes out": 28 + 48,
+         "internet ipv6.packets out": 1, "internet ipv6.bytes out": 40 + 28,
+         "internet remote.private out": 3,
+         "transport udp.datagrams out": 3,
+         "transport udp.payload_bytes out": 20 + 20,
+         "transport port.well_known out": 3,
+         "application dns.packets out": 2, "application dns.bytes out": 40}
+    class_step("lying UDP lengths",
+               lambda: py("vle", LYING_UDP, "10.0.1.1", "10.0.1.2",
+                          "fd01::2"),
+               add(e, frames("e0", 3, 0, {"ipv4": (2, 0), "ipv6": (1, 0)})),
+               add(mirror(e), frames("f0", 0, 3,
+                                     {"ipv4": (0, 2), "ipv6": (0, 1)})))
+
+
+OTHER_ICMP = r"""
+import socket, sys
+# ICMPv6's number in IPv4, ICMP's in IPv6.
+for fam, dst, proto in ((socket.AF_INET, sys.argv[1], 58),
+                        (socket.AF_INET6, sys.argv[2], 1)):
+    s = socket.socket(fam, socket.SOCK_RAW, proto)
+    s.sendto(b"\x80" + b"z" * 19, (dst, 0))
+"""
+
+
+def mirror(e):
+    """The rows of E seen from the other end: in and out swapped."""
+    f = {}
+    for k, v in e.items():
+        layer, key, col = k.split()
+        f[f"{layer} {key} {'in' if col == 'out' else 'out'}"] = v
+    return f
+
+
+def test_icmp_of_the_other_family():
+    """Protocol 58 in IPv4 is proto.58, next header 1 in IPv6 proto.1."""
+    # The first byte, 128, would be an ICMPv6 echo request.  Neither has
+    # a handler: IPv4 answers protocol unreachable, IPv6 parameter problem.
+    e = {"internet ipv4.packets out": 1, "internet ipv4.bytes out": 40,
+         "internet ipv6.packets out": 1, "internet ipv6.bytes out": 60,
+         "transport proto.58 out": 1, "transport proto.1 out": 1,
+         "internet ipv4.packets in": 1, "internet ipv4.bytes in": 68,
+         "internet icmp.unreachable in": 1,
+         "internet ipv6.packets in": 1, "internet ipv6.bytes in": 108,
+         "internet icmpv6.other in": 1,
+         "internet remote.private out": 2, "internet remote.private in": 2}
+    eth = {"ipv4": (1, 1), "ipv6": (1, 1)}
+    class_step("ICMP of the other family",
+               lambda: py("vle", OTHER_ICMP, "10.0.1.2", "fd01::2"),
+               add(e, frames("e0", 2, 2, eth)),
+               add(mirror(e), frames("f0", 2, 2, eth)))
+
+
+PACKET_SENDER = r"""
+import socket, sys
+dst, src = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[2:4])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+# Declared IPv4 (sll_protocol), but the frame's own ethertype is 0x88b5.
+s.sendto(dst + src + b"\x88\xb5" + b"v" * 46, (sys.argv[1], 0x0800))
+"""
+
+
+def test_link_ethertype_from_the_frame():
+    """Egress counts the frame's own ethertype, not the declared one."""
+    class_step("AF_PACKET frame of ethertype 0x88b5 declared IPv4",
+               lambda: py("vle", PACKET_SENDER, "e0", mac("vlf", "f0"),
+                          mac("vle", "e0")),
+               add(frames("e0", 1, 0, {"other": (1, 0)}),
+                   {"e0 other.bytes out": 60, "e0 ipv4.bytes out": 0}),
+               add(frames("f0", 0, 1, {"other": (0, 1)}),
+                   {"f0 other.bytes in": 60, "f0 ipv4.bytes in": 0}))
+
+
+def test_service_names():
+    """Names of exactly a-z, 0-9, '-'; VALLEY_SERVICES_MAX (32) of them."""
+    netns("vls")
+    c = Check()
+    bad_names = (b"caf\xe9", b"\xdf", b"a\xff", b"Api", b"a_b")
+    for i, bad in enumerate(bad_names):
+        p = run(VSTAT, "service", "add", str(7100 + i), os.fsdecode(bad),
+                ns="vls", check=False)
+        c.eq(f"name {bad!r} refused", p.returncode != 0, True)
+        c.eq(f"name {bad!r}: the message", "a service name is a-z, 0-9 and "
+             "'-'" in p.stderr, True)
+    c.done()
+    c.eq("no name added", len(json.loads(vstat("--json", "service", "list",
+                                               ns="vls").stdout)), 18)
+    # The defaults name 10 services: 22 more make 32, a 33rd is refused.
+    for i in range(22):
+        p = run(VSTAT, "service", "add", str(41000 + i), f"svc{i}", ns="vls",
+                check=False)
+        c.eq(f"service {11 + i} (svc{i}) added: {p.stderr.strip()}",
+             p.returncode, 0)
+    p = run(VSTAT, "service", "add", "41100", "one-too-many", ns="vls",
+            check=False)
+    c.eq("the 33rd name refused", p.returncode != 0, True)
+    c.eq("the 33rd name: the message", "the service table is full" in
+         p.stderr, True)
+    # The 32nd counts: a datagram over lo to its port, out and in.
+    rx = server("vls", UDP_RECEIVER, "41021", "1")
+    py("vls", UDP_SENDER, "127.0.0.1", "41021", "1", "30")
+    rx.wait(timeout=30)
+    rows = Rows("vls")
+    for col in ("in", "out"):
+        c.eq(f"svc21.packets {col}", rows.get("application", "svc21.packets",
+                                              col), 1)
+        c.eq(f"svc21.bytes {col}", rows.get("application", "svc21.bytes",
+                                            col), 30)
+    run("ip", "netns", "del", "vls")
+    c.done()
+
+
 def test_service_table():
     """A service added at run time counts what goes to its port."""
     vstat("service", "add", "7777", "api", ns="vlb")
@@ -585,8 +719,12 @@ def test_router():
     c.eq("h2 forwarded", h2.get(I, "ipv4.packets", "forwarded"), 0)
     c.done()
 
-    # 3008 bytes of ICMP each way, in 3 fragments that the router
-    # forwards one by one: each counts, the ICMP type at the first.
+    router_fragments()
+
+
+def router_fragments():
+    """3008 bytes of ICMP each way, in 3 fragments that the router
+    forwards one by one: each counts, the ICMP type at the first."""
     vstat("reset", ns="vlr")
     ping("vlh1", "-c", "1", "-s", "3000", "10.0.2.1")
     ping("vlh1", "-6", "-c", "1", "-s", "3000", "fd02::1")
@@ -606,6 +744,31 @@ def test_router():
          "internet remote.private forwarded": 12},
         frames("r1", 6, 6, eth), frames("r2", 6, 6, eth)))
     c.done()
+
+
+NFT_CT = """
+table inet valley_ct {
+    chain forward {
+        type filter hook forward priority 0;
+        ct state established,related,new accept
+    }
+}
+"""
+
+
+def test_router_fragments_with_conntrack():
+    """Conntrack on the router reassembles: still each fragment counts."""
+    p = run("nft", "-f", "-", ns="vlr", stdin=NFT_CT, check=False)
+    if p.returncode:
+        if run("modprobe", "-q", "nf_conntrack", check=False).returncode:
+            print("# no conntrack in this kernel: nothing to test")
+            return
+        raise Failed(f"nft: {p.stderr.strip()}")
+    try:
+        router_fragments()
+    finally:
+        run("nft", "delete", "table", "inet", "valley_ct", ns="vlr",
+            check=False)
 
 
 def test_namespaces_isolated():
@@ -695,7 +858,11 @@ def test_rmmod_under_traffic():
 
 def main():
     tests = [test_two_hosts, test_service_table, test_router,
+             test_router_fragments_with_conntrack,
              test_fragments_and_protocols, test_remote_classes,
+             test_udp_length_never_more_than_the_packet,
+             test_icmp_of_the_other_family, test_link_ethertype_from_the_frame,
+             test_service_names,
              test_namespaces_isolated,
              test_devices_and_namespaces_go_under_traffic,
              test_rmmod_under_traffic]
@@ -704,7 +871,7 @@ def main():
                                  json.JSONDecodeError, ValueError))
     finally:
         for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vle", "vlf", "vlc",
-                  "vld"):
+                  "vld", "vls"):
             run("ip", "netns", "del", n, check=False)
 
 

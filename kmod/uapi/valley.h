@@ -204,16 +204,20 @@ enum valley_layer {
  *
  * link, per interface, in = ingress, out = egress:
  *   frames, bytes (whole frames, link header included);
- *   ipv4.*, ipv6.*, arp.*, other.* (frames and bytes by ethertype);
+ *   ipv4.*, ipv6.*, arp.*, other.* (frames and bytes by the ethertype
+ *   in the frame, not the one its sender declared);
  *   unicast.*, broadcast.*, multicast.* (frames and bytes by destination)
  * internet:
  *   ipv4.packets, ipv4.bytes, ipv6.packets, ipv6.bytes (bytes of the IP
  *   packets; a fragmented packet counts once in and out, as sent, and
- *   each fragment forwarded counts); fragments (fragments arriving,
- *   before reassembly: in only);
+ *   each fragment forwarded counts, also where conntrack reassembles
+ *   them: a reassembled packet counts as the fragments it is forwarded
+ *   in, no larger than the largest that arrived); fragments (fragments
+ *   arriving, before reassembly: in only);
  *   icmp.echo_request, icmp.echo_reply, icmp.unreachable,
- *   icmp.time_exceeded, icmp.other, and the same for icmpv6 plus
- *   icmpv6.neighbour (router and neighbour discovery, redirects);
+ *   icmp.time_exceeded, icmp.other (ICMP in IPv4), and the same for
+ *   icmpv6 (in IPv6) plus icmpv6.neighbour (router and neighbour
+ *   discovery, redirects); ICMP of the other family is proto.1 or proto.58;
  *   remote.loopback, remote.private (10/8, 172.16/12, 192.168/16,
  *   fc00::/7), remote.link_local (169.254/16, fe80::/10, and the
  *   unspecified address), remote.multicast (multicast and broadcast
@@ -222,7 +226,9 @@ enum valley_layer {
  * transport:
  *   tcp.segments, tcp.syn, tcp.syn_ack, tcp.fin, tcp.rst, tcp.data
  *   (segments with payload), tcp.pure_ack (no payload, no SYN/FIN/RST),
- *   tcp.payload_bytes, udp.datagrams, udp.payload_bytes;
+ *   tcp.payload_bytes, udp.datagrams, udp.payload_bytes (no more than
+ *   the packet holds, whatever the UDP header says, but a first fragment
+ *   counts the datagram's length from its header);
  *   port.well_known (0-1023), port.registered (1024-49151),
  *   port.dynamic (49152-65535): TCP and UDP packets by the service side's
  *   port, taken to be the lower of the two;
@@ -232,7 +238,10 @@ enum valley_layer {
  *   table, and other.packets, other.bytes for ports it does not name
  */
 
-/* Longest service name, NUL included; most services a namespace names. */
+/*
+ * Longest service name, NUL included; most services a namespace names
+ * ("other" aside).
+ */
 #define VALLEY_SERVICE_NAME_LEN	16
 #define VALLEY_SERVICES_MAX	32
 
