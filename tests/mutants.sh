@@ -36,7 +36,8 @@ cp build/linux-src/tools/testing/selftests/run_kselftest.sh "$out/ksft/"
 cp build/linux-src/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh,prefix.pl} \
 	"$out/ksft/kselftest/"
 
-# One line per mutation: NAME<TAB>FILE<TAB>FROM<TAB>TO<TAB>TESTS.
+# One line per mutation: NAME, FILE, FROM, TO, TESTS, split by US (\x1f):
+# the lines themselves hold tabs.
 mapfile -t mutants < <(python3 - "$list" <<'PY'
 import sys
 
@@ -46,7 +47,7 @@ def emit():
         for k in ("name", "file", "from", "to", "tests"):
             if k not in entry:
                 sys.exit(f"mutants.list: {entry.get('name', '?')}: no '{k}:'")
-        print("\t".join(entry[k] for k in ("name", "file", "from", "to", "tests")))
+        print("\x1f".join(entry[k] for k in ("name", "file", "from", "to", "tests")))
         entry.clear()
 
 for line in open(sys.argv[1]):
@@ -82,10 +83,19 @@ run() {
 }
 
 # The programs any mutation names, on the tree as it is: all must pass.
-mapfile -t all < <(printf '%s\n' "${mutants[@]}" | cut -f5 | tr ' ' '\n' | sort -u)
+mapfile -t all < <(printf '%s\n' "${mutants[@]}" | cut -d $'\x1f' -f5 | tr ' ' '\n' | sort -u)
+make -s -C tests OUTPUT="$out/ksft-obj" emit_tests COLLECTION=valley >"$out/known.txt"
+for t in "${all[@]}"; do
+	grep -qxF "valley:$t" "$out/known.txt" || die "tests/mutants.list names '$t', which is no test program"
+done
 tree "$out/base"
 (cd "$out/base" && run "$out/base" "${all[@]}")
 rc=$?
+# Every program must have run, and passed.
+for t in "${all[@]}"; do
+	grep -qE "^ok [0-9]+ selftests: valley: $t\$" "$out/base/vm/results/tap.txt" 2>/dev/null ||
+		{ [ "$rc" = 0 ] && rc=1; }
+done
 if [ "$rc" != 0 ]; then
 	tail -n 40 "$out/base/run.log" "$out/base/build.err" 2>/dev/null >&2
 	grep -h 'not ok' "$out/base/vm/results/tap.txt" >&2
@@ -95,7 +105,7 @@ echo "unmutated tree: ${all[*]} pass on $kver"
 
 caught=0 missed=0 i=0
 for m in "${mutants[@]}"; do
-	IFS=$'\t' read -r name file from to tests <<<"$m"
+	IFS=$'\x1f' read -r name file from to tests <<<"$m"
 	i=$((i + 1))
 	if [ -n "${VALLEY_MUTANTS:-}" ] && ! printf '%s\n' $VALLEY_MUTANTS | grep -qxF "$name"; then
 		continue
