@@ -219,7 +219,11 @@ int valley_check_send(const struct msghdr *msg)
 /* Bytes queued in SK and not read yet. */
 size_t valley_unread(struct sock *sk)
 {
-	return max(atomic_read(&valley_sk(sk)->unread), 0);
+	int unread = atomic_read(&valley_sk(sk)->unread);
+
+	/* Raised before an skb is queued, lowered once it is read. */
+	DEBUG_NET_WARN_ON_ONCE(unread < 0);
+	return max(unread, 0);
 }
 
 /* SIOCINQ: bytes to read; for a datagram socket, the next datagram's. */
@@ -382,13 +386,19 @@ long valley_wait_timeo(struct sock *sk, wait_queue_head_t *wq, long timeo,
 void valley_release_common(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
+	struct sk_buff *skb;
 
 	valley_sk_unlink(sk);
 	lock_sock(sk);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	sock_orphan(sk);
 	release_sock(sk);
-	skb_queue_purge(&sk->sk_receive_queue);
+	/*
+	 * Not skb_queue_purge(), which may skip a queue that looks empty
+	 * without its lock: a sender that saw SK alive may be queueing.
+	 */
+	while ((skb = skb_dequeue(&sk->sk_receive_queue)))
+		kfree_skb(skb);
 	atomic_set(&valley_sk(sk)->unread, 0);
 	wake_up_interruptible_all(&valley_sk(sk)->peer_wait);
 	sock->sk = NULL;

@@ -10,8 +10,9 @@
  * senders cannot overfill it: one datagram goes in while the queue is
  * below sk_rcvbuf.
  *
- * A connected socket hears only its peer, as AF_UNIX: a datagram from
- * any other port is refused with EPERM at the sender.
+ * A connected socket hears only the socket it connected to, as AF_UNIX:
+ * a datagram from any other socket, even one bound later to the same
+ * port, is refused with EPERM at the sender.
  *
  * poll() of a connected socket also asks the receiver's queue: while it is
  * full, the socket's peer_wake entry waits on the receiver's peer_wait and
@@ -25,10 +26,12 @@
 
 #include "sock.h"
 
+/* Room in OTHER's queue, or no point in waiting for it. */
 static bool valley_dgram_room(struct sock *other)
 {
 	return atomic_read(&other->sk_rmem_alloc) < READ_ONCE(other->sk_rcvbuf) ||
-	       sock_flag(other, SOCK_DEAD);
+	       sock_flag(other, SOCK_DEAD) ||
+	       (READ_ONCE(other->sk_shutdown) & RCV_SHUTDOWN);
 }
 
 /* Room in the receiver's queue: wake our pollers.  Under its peer_wait lock. */
@@ -127,15 +130,20 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 				int len, int flags)
 {
 	struct sock *sk = sock->sk;
-	struct sock *other;
+	struct valley_sock *vsk = valley_sk(sk);
+	struct sock *other, *old;
 	u16 port;
 	int err;
 
 	if (len >= (int)sizeof(addr->sa_family) && addr->sa_family == AF_UNSPEC) {
 		lock_sock(sk);
-		WRITE_ONCE(valley_sk(sk)->dgram_peer, 0);
+		other = vsk->dgram_peer_sk;
+		WRITE_ONCE(vsk->dgram_peer_sk, NULL);
+		WRITE_ONCE(vsk->dgram_peer, 0);
 		WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 		release_sock(sk);
+		if (other)
+			sock_put(other);	/* the former dgram_peer_sk's */
 		valley_dgram_unwake(sk);
 		return 0;
 	}
@@ -148,16 +156,21 @@ static int valley_dgram_connect(struct socket *sock, struct sockaddr *addr,
 		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
 		return -ECONNREFUSED;
 	}
-	sock_put(other);
 
 	lock_sock(sk);
 	err = valley_autobind(sk);
 	if (!err) {
-		WRITE_ONCE(valley_sk(sk)->dgram_peer, port);
+		/* The lookup's reference becomes dgram_peer_sk's. */
+		old = vsk->dgram_peer_sk;
+		WRITE_ONCE(vsk->dgram_peer_sk, other);
+		other = old;
+		WRITE_ONCE(vsk->dgram_peer, port);
 		/* As UDP and AF_UNIX report a connected datagram socket. */
 		WRITE_ONCE(sk->sk_state, TCP_ESTABLISHED);
 	}
 	release_sock(sk);
+	if (other)
+		sock_put(other);	/* the lookup's, or the former peer's */
 	valley_dgram_unwake(sk);
 	return err;
 }
@@ -181,16 +194,15 @@ static int valley_dgram_wait_room(struct sock *other, long *timeo)
 }
 
 /*
- * Queue SKB, sent from PORT, on OTHER once it has room, waiting up to
- * *TIMEO.  Return: 0, -ECONNREFUSED if OTHER is closed or shut for
- * reading, -EPERM if it is connected to another port, -EAGAIN or the
- * errno of a signal.
+ * Queue SKB, sent by SK, on OTHER once it has room, waiting up to *TIMEO.
+ * Return: 0, -ECONNREFUSED if OTHER is closed or shut for reading, -EPERM
+ * if it is connected to another socket, -EAGAIN or the errno of a signal.
  */
-static int valley_dgram_queue(struct sock *other, struct sk_buff *skb,
-			      u16 port, long *timeo)
+static int valley_dgram_queue(struct sock *sk, struct sock *other,
+			      struct sk_buff *skb, long *timeo)
 {
 	struct sk_buff_head *queue = &other->sk_receive_queue;
-	u16 peer;
+	struct sock *peer;
 	int err;
 
 	for (;;) {
@@ -201,8 +213,8 @@ static int valley_dgram_queue(struct sock *other, struct sk_buff *skb,
 			err = -ECONNREFUSED;
 			break;
 		}
-		peer = READ_ONCE(valley_sk(other)->dgram_peer);
-		if (peer && peer != port) {
+		peer = READ_ONCE(valley_sk(other)->dgram_peer_sk);
+		if (peer && peer != sk) {
 			err = -EPERM;
 			break;
 		}
@@ -291,7 +303,7 @@ static int valley_dgram_sendmsg(struct socket *sock, struct msghdr *msg,
 		goto out_refused;
 	}
 	timeo = sock_sndtimeo(sk, msg->msg_flags & MSG_DONTWAIT);
-	err = valley_dgram_queue(other, skb, vsk->port, &timeo);
+	err = valley_dgram_queue(sk, other, skb, &timeo);
 	sock_put(other);
 	if (!err) {
 		valley_count_sock_msg(sk, VALLEY_STAT_MSGS_OUT, len);
@@ -383,10 +395,18 @@ static int valley_dgram_shutdown(struct socket *sock, int how)
 
 static int valley_dgram_release(struct socket *sock)
 {
-	if (sock->sk) {
-		valley_dgram_unwake(sock->sk);
-		valley_release_common(sock);
-	}
+	struct sock *sk = sock->sk, *peer;
+
+	if (!sk)
+		return 0;
+	valley_dgram_unwake(sk);
+	lock_sock(sk);
+	peer = valley_sk(sk)->dgram_peer_sk;
+	WRITE_ONCE(valley_sk(sk)->dgram_peer_sk, NULL);
+	release_sock(sk);
+	if (peer)
+		sock_put(peer);	/* dgram_peer_sk's */
+	valley_release_common(sock);
 	return 0;
 }
 

@@ -37,6 +37,9 @@
  * @peer: connected peer (stream/seqpacket), holds a reference; read
  *	locklessly by senders and diag
  * @dgram_peer: default destination port of a connected datagram socket
+ * @dgram_peer_sk: the socket a datagram socket connected to, the only one
+ *	it hears from then on; holds a reference; written under the socket
+ *	lock, compared (never dereferenced) locklessly by senders
  * @iolock: serializes receivers so that byte streams stay in order
  * @peer_wait: connectors waiting for backlog room, datagram senders for
  *	receive room
@@ -58,6 +61,7 @@ struct valley_sock {
 	u16			port;
 	u16			dgram_peer;
 	atomic_t		unread;
+	struct sock		*dgram_peer_sk;
 	struct sock		*peer;
 	struct mutex		iolock;		/* one receiver at a time */
 	wait_queue_head_t	peer_wait;

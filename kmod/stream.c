@@ -65,7 +65,7 @@ static void valley_establish(struct sock *sk, struct sock *listener,
 
 	/* Diag reads both locklessly: it shows the embryo from now on. */
 	WRITE_ONCE(valley_sk(newsk)->port, valley_sk(listener)->port);
-	newsk->sk_uid = listener->sk_uid;
+	WRITE_ONCE(newsk->sk_uid, listener->sk_uid);
 	WRITE_ONCE(newsk->sk_state, TCP_ESTABLISHED);
 	sock_hold(sk);	/* newsk->peer, dropped when newsk closes */
 	WRITE_ONCE(valley_sk(newsk)->peer, sk);
@@ -86,15 +86,17 @@ static void valley_establish(struct sock *sk, struct sock *listener,
 static void valley_pending_end(struct sock *sk, int err)
 {
 	struct sock *listener;
+	bool pending;
 
 	lock_sock(sk);
 	listener = valley_sk(sk)->connecting;
 	valley_sk(sk)->connecting = NULL;
 	/* Unless SK is closing already: then its close sees the peer. */
-	if (sk->sk_state == TCP_SYN_SENT) {
+	pending = sk->sk_state == TCP_SYN_SENT;
+	if (pending) {
 		if (err) {
-			sk->sk_err = err;
-			sk->sk_state = TCP_CLOSE;
+			WRITE_ONCE(sk->sk_err, err);
+			WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 		} else {
 			/* The peer pointer is visible before the state. */
 			smp_store_release(&sk->sk_state, TCP_ESTABLISHED);
@@ -106,8 +108,10 @@ static void valley_pending_end(struct sock *sk, int err)
 	sk->sk_state_change(sk);
 	if (err)
 		sk_error_report(sk);
-	valley_count_sock(sk, err ? VALLEY_STAT_REFUSED :
-				    VALLEY_STAT_CONNECTIONS, 1);
+	/* A connector that closed meanwhile neither connected nor was refused. */
+	if (pending)
+		valley_count_sock(sk, err ? VALLEY_STAT_REFUSED :
+					    VALLEY_STAT_CONNECTIONS, 1);
 	if (listener)
 		sock_put(listener);
 	sock_put(sk);
@@ -199,8 +203,9 @@ static void valley_pending_cancel(struct sock *sk)
 /*
  * Queue the embryo of SKB on LISTENER (locked) for SK's connection; wait
  * up to TIMEO for room in the backlog, then leave it on the pending queue
- * and say -EINPROGRESS, as TCP does, or -EAGAIN if the pending queue has
- * as many as the backlog already.
+ * and say -EINPROGRESS, as TCP does; or -EAGAIN (AF_UNIX's answer to any
+ * connect that finds the backlog full) once the pending queue holds as
+ * many as the accept queue does, backlog + 1.
  */
 static int valley_queue_connection(struct sock *sk, struct sock *listener,
 				   struct sk_buff *skb, long timeo)
@@ -219,8 +224,8 @@ static int valley_queue_connection(struct sock *sk, struct sock *listener,
 		valley_establish(sk, listener, skb);
 		return 0;
 	}
-	/* Connectors in progress are bounded by the backlog too, as AF_UNIX. */
-	if (skb_queue_len(&vlistener->pending) >
+	/* Connects in progress are bounded as the accept queue is. */
+	if (skb_queue_len_lockless(&vlistener->pending) >
 	    READ_ONCE(listener->sk_max_ack_backlog))
 		return -EAGAIN;
 
@@ -251,7 +256,7 @@ static int valley_listen(struct socket *sock, int backlog)
 	if (sk->sk_state == TCP_CLOSE) {
 		/* Connectors see who listened as their SO_PEERCRED. */
 		valley_set_peercred(sk, task_tgid(current), current_cred());
-		sk->sk_state = TCP_LISTEN;
+		WRITE_ONCE(sk->sk_state, TCP_LISTEN);
 	}
 	release_sock(sk);
 	/* A larger backlog has room for connectors waiting. */
@@ -297,14 +302,16 @@ static int valley_stream_connect(struct socket *sock, struct sockaddr *addr,
 						    valley_autobind(sk);
 	}
 	if (!err)
-		sk->sk_state = TCP_SYN_SENT;
+		WRITE_ONCE(sk->sk_state, TCP_SYN_SENT);
 	release_sock(sk);
 	if (err)
 		return err;
 
 	/* Nothing is made for a port where nobody listens. */
 	listener = valley_lookup(net, port, sk->sk_type);
-	if (!listener) {
+	if (!listener || READ_ONCE(listener->sk_state) != TCP_LISTEN) {
+		if (listener)
+			sock_put(listener);
 		err = -ECONNREFUSED;
 		valley_count_sock(sk, VALLEY_STAT_REFUSED, 1);
 		goto out_state;
@@ -350,7 +357,7 @@ out_listener:
 	sock_put(listener);
 out_state:
 	lock_sock(sk);
-	sk->sk_state = TCP_CLOSE;
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	release_sock(sk);
 	return err;
 }
@@ -727,7 +734,7 @@ static void valley_stream_close(struct sock *sk, bool embryo)
 	valley_sk_unlink(sk);
 	lock_sock(sk);
 	state = sk->sk_state;
-	sk->sk_state = TCP_CLOSE;
+	WRITE_ONCE(sk->sk_state, TCP_CLOSE);
 	WRITE_ONCE(sk->sk_shutdown, SHUTDOWN_MASK);
 	peer = vsk->peer;
 	WRITE_ONCE(vsk->peer, NULL);

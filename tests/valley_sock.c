@@ -1366,6 +1366,57 @@ TEST_F_TIMEOUT(slow, dgram_rcvbuf_holds_against_racing_senders, 300)
 	}
 }
 
+struct blocked_send {
+	int fd;
+	unsigned short port;
+	pid_t tid;
+	int err;
+};
+
+static void *send_blocked(void *arg)
+{
+	static char big[60000];
+	struct blocked_send *b = arg;
+	struct sockaddr_vl to = vt_addr(b->port);
+
+	__atomic_store_n(&b->tid, gettid(), __ATOMIC_RELEASE);
+	b->err = sendto(b->fd, big, sizeof(big), 0, (struct sockaddr *)&to,
+			sizeof(to)) < 0 ? errno : 0;
+	return NULL;
+}
+
+/*
+ * A sender blocked on a full receiver is refused as soon as the receiver
+ * shuts its reading side, as AF_UNIX's is: it does not wait on.
+ */
+TEST(dgram_blocked_sender_refused_at_shut_rd)
+{
+	struct timeval tv = { .tv_sec = 20 };
+	struct sockaddr_vl to = vt_addr(5054);
+	int b = vsock(SOCK_DGRAM), rcvbuf = 1;
+	struct blocked_send s = { .port = 5054 };
+	static char big[60000];
+	pthread_t th;
+
+	s.fd = vsock(SOCK_DGRAM);
+	ASSERT_EQ(0, setsockopt(b, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	ASSERT_EQ(0, bind_port(b, 5054));
+	/* A bound on the wait, should the module forget to wake it. */
+	ASSERT_EQ(0, setsockopt(s.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(sizeof(big), sendto(s.fd, big, sizeof(big), 0,
+				      (struct sockaddr *)&to, sizeof(to)));
+	ASSERT_EQ(0, pthread_create(&th, NULL, send_blocked, &s));
+	while (!__atomic_load_n(&s.tid, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	ASSERT_TRUE(wait_sleeping(s.tid));
+	ASSERT_EQ(0, shutdown(b, SHUT_RD));
+	pthread_join(th, NULL);
+	EXPECT_EQ(ECONNREFUSED, s.err);
+	close(s.fd);
+	close(b);
+}
+
 /*
  * A large datagram is paged, not one linear allocation of twice its size:
  * the receiver is charged about what it holds (SO_MEMINFO).
@@ -1420,6 +1471,13 @@ TEST(dgram_connected_hears_peer_only)
 			    sizeof(to_z)));
 	EXPECT_EQ(1, recv(z, buf, sizeof(buf), MSG_DONTWAIT));
 	EXPECT_EQ('w', buf[0]);
+	/* The peer's port taken by another socket: still a stranger. */
+	close(y);
+	y = vsock(SOCK_DGRAM);
+	ASSERT_EQ(0, bind_port(y, 5048));
+	EXPECT_EQ(-1, sendto(y, "y", 1, 0, (struct sockaddr *)&to_x,
+			     sizeof(to_x)));
+	EXPECT_EQ(EPERM, errno);
 	/* Disconnected, it hears anyone again. */
 	ASSERT_EQ(0, connect(x, &none, sizeof(none)));
 	EXPECT_EQ(1, sendto(z, "z", 1, 0, (struct sockaddr *)&to_x,

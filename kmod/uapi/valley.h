@@ -52,21 +52,28 @@ struct sockaddr_vl {
  *   accepts every other flag; those with no meaning here (MSG_MORE,
  *   MSG_EOR, MSG_CONFIRM, and the MSG_BATCH or MSG_SENDPAGE_NOTLAST that
  *   sendmmsg(), sendfile() and splice() set) are ignored.
- * - A connected datagram socket hears its peer only: a datagram to it from
- *   any other port fails at the sender with EPERM.  It may still send to
- *   any port it names.  connect() with AF_UNSPEC disconnects it.
+ * - A connected datagram socket hears only the socket it connected to: a
+ *   datagram to it from any other socket fails at the sender with EPERM,
+ *   also from a socket bound later to the same port.  It may still send
+ *   to any port it names.  connect() with AF_UNSPEC disconnects it.
+ *   Datagrams queued before connect() stay queued, as with UDP.
  *   sock_diag reports it established (TCP_ESTABLISHED), else closed.
  * - ioctl: FIONREAD (SIOCINQ) is the bytes queued to read, for a datagram
  *   socket the size of the next datagram; SIOCOUTQ is the bytes sent and
- *   not read by the peer yet (0 on a datagram socket: a datagram is the
- *   receiver's once sent); SIOCATMARK is 0 on a stream socket, there being
- *   no out-of-band data, and EOPNOTSUPP on the others.  Both queue
- *   ioctls fail with EINVAL on a listener.
+ *   not read by the peer yet (on a datagram socket, as for UDP, only a
+ *   datagram still being sent: one is the receiver's once queued);
+ *   SIOCATMARK is 0 on a stream socket, there being no out-of-band data,
+ *   and EOPNOTSUPP on the others.  Both queue ioctls fail with EINVAL on
+ *   a listener.
  * - A datagram is queued while the receiver's queue is below its
- *   SO_RCVBUF, else the sender waits or gets EAGAIN.  A non-blocking
- *   connect to a listener whose backlog is full is in progress
- *   (EINPROGRESS) while fewer than backlog + 1 others are, as many as the
- *   accept queue holds; past that it fails with EAGAIN.
+ *   SO_RCVBUF, else the sender waits or gets EAGAIN; a receiver that
+ *   closes or shuts down reading makes waiting senders fail with
+ *   ECONNREFUSED.
+ * - A connect to a listener whose backlog is full waits (SO_SNDTIMEO) for
+ *   room; a non-blocking one, or one whose wait ran out, goes on in the
+ *   background (EINPROGRESS), as TCP's, while fewer than backlog + 1
+ *   others do, as many as the accept queue holds; past that it fails with
+ *   EAGAIN, as AF_UNIX's does at once.
  */
 
 /* Generic netlink family. */
