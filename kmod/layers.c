@@ -258,7 +258,8 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		 * and its header says how long all of it is.
 		 */
 		ulen = ntohs(uh->len);
-		if (skb_is_gso(skb) || (ulen > l4len && !p->first_frag))
+		if (unlikely(ulen != l4len) &&
+		    (skb_is_gso(skb) || (ulen > l4len && !p->first_frag)))
 			ulen = l4len;
 		p->payload = max_t(int, ulen - (int)sizeof(*uh), 0);
 		break;
