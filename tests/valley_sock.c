@@ -949,10 +949,14 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* SO_RCVTIMEO: a receive waits its 200 ms (at least), then EAGAIN. */
+/*
+ * SO_RCVTIMEO: a receive waits, then says EAGAIN.  The bound is a quarter
+ * of the timeout: a TCG guest on a loaded host has seen its clock and its
+ * timers disagree by half, but a call that does not wait takes no time.
+ */
 TEST(rcvtimeo)
 {
-	struct timeval tv = { .tv_usec = 200000 };
+	struct timeval tv = { .tv_usec = 400000 };
 	int c, s, i, types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
 	long long t0;
 	char buf[4];
@@ -970,7 +974,7 @@ TEST(rcvtimeo)
 		t0 = now_ms();
 		EXPECT_EQ(-1, recv(s, buf, sizeof(buf), 0));
 		EXPECT_EQ(EAGAIN, errno);
-		EXPECT_LE(190, now_ms() - t0) TH_LOG("type %d", types[i]);
+		EXPECT_LE(100, now_ms() - t0) TH_LOG("type %d", types[i]);
 		close(c);
 		close(s);
 	}
@@ -1226,10 +1230,13 @@ TEST(errno_like_unix_or_tcp)
 	}
 }
 
-/* SO_SNDTIMEO bounds a blocked sender: stream, datagram and connect. */
+/*
+ * SO_SNDTIMEO bounds a blocked sender: stream, datagram and connect, each
+ * of which waits (at least a quarter of it: see rcvtimeo).
+ */
 TEST(sndtimeo)
 {
-	struct timeval tv = { .tv_usec = 100000 };
+	struct timeval tv = { .tv_usec = 200000 };
 	int c, s, a = vsock(SOCK_DGRAM), b = vsock(SOCK_DGRAM);
 	int l = listener(SOCK_STREAM, 5031, 0), c1, c2;
 	char buf[4096] = { 0 };
@@ -1244,7 +1251,7 @@ TEST(sndtimeo)
 			break;
 	}
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_LE(90, now_ms() - t0);	/* the failing send waited */
+	EXPECT_LE(50, now_ms() - t0);	/* the failing send waited */
 	EXPECT_LT(0, i);
 
 	ASSERT_EQ(0, bind_port(b, 5032));
@@ -1256,7 +1263,7 @@ TEST(sndtimeo)
 			break;
 	}
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_LE(90, now_ms() - t0);
+	EXPECT_LE(50, now_ms() - t0);
 	EXPECT_LT(0, i);
 
 	/* A connect that runs out of time goes on in the background. */
@@ -1267,7 +1274,7 @@ TEST(sndtimeo)
 	ASSERT_EQ(0, setsockopt(c2, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)));
 	t0 = now_ms();
 	EXPECT_EQ(-EINPROGRESS, connect_port(c2, 5031));
-	EXPECT_LE(90, now_ms() - t0);
+	EXPECT_LE(50, now_ms() - t0);
 	close(accept(l, NULL, NULL));
 	EXPECT_EQ(POLLOUT, poll_events(c2, POLLOUT, 1000));
 	close(c1);
