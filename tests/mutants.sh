@@ -68,6 +68,17 @@ tree() {
 	git ls-files -z | xargs -0 cp --parents -t "$1"
 }
 
+# all_pass DIR TESTS...: whether each of TESTS ran and passed in DIR's
+# guest (the runner's own status says nothing of the tests' results).
+all_pass() {
+	local dir=$1 t
+	shift
+	for t in "$@"; do
+		grep -qE "^ok [0-9]+ selftests: valley: $t\$" "$dir/vm/results/tap.txt" 2>/dev/null ||
+			return 1
+	done
+}
+
 # run DIR TESTS...: build DIR's module and tools, run TESTS in a guest.
 run() {
 	local dir=$1 ksft=$1/ksft
@@ -92,10 +103,7 @@ tree "$out/base"
 (cd "$out/base" && run "$out/base" "${all[@]}")
 rc=$?
 # Every program must have run, and passed.
-for t in "${all[@]}"; do
-	grep -qE "^ok [0-9]+ selftests: valley: $t\$" "$out/base/vm/results/tap.txt" 2>/dev/null ||
-		{ [ "$rc" = 0 ] && rc=1; }
-done
+[ "$rc" = 0 ] && ! all_pass "$out/base" "${all[@]}" && rc=1
 if [ "$rc" != 0 ]; then
 	tail -n 40 "$out/base/run.log" "$out/base/build.err" 2>/dev/null >&2
 	grep -h 'not ok' "$out/base/vm/results/tap.txt" >&2
@@ -129,6 +137,7 @@ PY
 	read -ra progs <<<"$tests"
 	(cd "$dir" && run "$dir" "${progs[@]}")
 	rc=$?
+	[ "$rc" = 0 ] && ! all_pass "$dir" "${progs[@]}" && rc=1
 	if [ "$rc" = 2 ] && [ -s "$dir/build.err" ] && [ ! -f "$dir/vm/seconds" ]; then
 		echo "BUILD FAILED $name (see $dir/build.err)"
 		missed=$((missed + 1))
