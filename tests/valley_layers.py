@@ -116,6 +116,24 @@ def neigh(ns, dev, ip, lladdr):
         "nud", "permanent")
 
 
+def snmp(ns):
+    """The kernel's own counters of NS (/proc/net/snmp):
+    {"Tcp": {"OutSegs": n, ...}, "Ip": {...}, ...}."""
+    lines = run("cat", "/proc/net/snmp", ns=ns).stdout.splitlines()
+    out = {}
+    for head, vals in zip(lines[::2], lines[1::2]):
+        proto, names = head.split(":")
+        out[proto] = dict(zip(names.split(), map(int, vals.split(":")[1]
+                                                 .split())))
+    return out
+
+
+def ifstats(ns, dev):
+    """The interface's own counters: {"rx": {...}, "tx": {...}}."""
+    out = run("ip", "-n", ns, "-s", "-j", "link", "show", dev).stdout
+    return json.loads(out)[0]["stats64"]
+
+
 def settle(*names):
     """Let IPv6's joins go out, then count from zero: nothing may move."""
     time.sleep(0.5)
@@ -182,6 +200,7 @@ print(n, flush=True)
 TCP_CLIENT = r"""
 import socket, sys
 c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+print(c.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG), flush=True)
 c.sendall(b"y" * int(sys.argv[3]))
 c.shutdown(socket.SHUT_WR)
 while c.recv(65536):
@@ -216,17 +235,27 @@ def two_hosts_traffic():
     # Nobody on 7778: one datagram, one port unreachable back.
     py("vla", UDP_SENDER, "10.0.1.2", "7778", "1", "10")
     srv = server("vlb", TCP_SERVER, "8888")
-    py("vla", TCP_CLIENT, "10.0.1.2", "8888", str(TCP_BYTES))
+    mss = int(run(sys.executable, "-c", TCP_CLIENT, "10.0.1.2", "8888",
+                  str(TCP_BYTES), ns="vla").stdout)
     got = int(srv.stdout.readline())
     srv.wait(timeout=30)
     if got != TCP_BYTES:
         raise Failed(f"the TCP server got {got} bytes")
     time.sleep(0.3)
+    return mss
+
+
+def kernel_counters():
+    """What the kernel itself counted in vla and vlb: TCP and a0/b0."""
+    return {"vla": snmp("vla")["Tcp"], "vlb": snmp("vlb")["Tcp"],
+            "a0": ifstats("vla", "a0"), "b0": ifstats("vlb", "b0")}
 
 
 def test_two_hosts():
     two_hosts()
-    two_hosts_traffic()
+    k0 = kernel_counters()
+    mss = two_hosts_traffic()
+    k1 = kernel_counters()
     a, b = Rows("vla"), Rows("vlb")
     c = Check()
     I, T, A = "internet", "transport", "application"
@@ -272,35 +301,76 @@ def test_two_hosts():
     tcp_out = a.get(T, "tcp.segments", "out")
     tcp_in = a.get(T, "tcp.segments", "in")
     data_out = a.get(T, "tcp.data", "out")
+
+    # The witness: the kernel's own TCP counters, read right before and
+    # after the traffic.  OutSegs counts every segment a GSO packet
+    # stands for (tcp_skb_pcount()), RetransSegs the segments sent again;
+    # InSegs counts packets as they reach TCP: in vla only acks, SYN-ACK
+    # and FIN, never merged, so segments; in vlb the packets of data as
+    # veth passed them, GSO and all.  The link layer has the same witness:
+    # a0's own tx_packets counts packets, GSO or not, and tx_bytes their
+    # bytes without the headers of the segments that GSO leaves out.
+    def delta(what, key, d=None):
+        if d:
+            return k1[what][d][key] - k0[what][d][key]
+        return k1[what][key] - k0[what][key]
+    sent = delta("vla", "OutSegs") + delta("vla", "RetransSegs")
+    sent_b = delta("vlb", "OutSegs") + delta("vlb", "RetransSegs")
+    packets_b = delta("vlb", "InSegs")
+    tx_packets = delta("a0", "packets", "tx")
+    tx_bytes = delta("a0", "bytes", "tx")
     print(f"# two hosts: TCP {tcp_out} segments out ({data_out} with data), "
-          f"{tcp_in} in; a0 {a.get('link', 'frames', 'out', 'a0')} frames "
-          f"out, {a.get('link', 'bytes', 'out', 'a0')} bytes")
-    if data_out < TCP_BYTES // 65536 + 1 or data_out > tcp_out:
-        c.bad.append(f"tcp.data out {data_out} of {tcp_out} segments")
+          f"{tcp_in} in; the kernel: OutSegs+RetransSegs {sent} in vla, "
+          f"InSegs {packets_b} in vlb, MSS {mss}; a0 "
+          f"{a.get('link', 'frames', 'out', 'a0')} frames out "
+          f"({tx_packets} packets), {a.get('link', 'bytes', 'out', 'a0')} "
+          f"bytes ({tx_bytes})")
+    c.eq("tcp.segments out == vla's Tcp OutSegs + RetransSegs", tcp_out, sent)
+    c.eq("tcp.segments in == vla's Tcp InSegs", tcp_in,
+         delta("vla", "InSegs"))
+    c.eq("b tcp.segments out == vlb's Tcp OutSegs + RetransSegs",
+         b.get(T, "tcp.segments", "out"), sent_b)
+    # Payload and MSS: no segment carries more than an MSS.
+    if not -(-TCP_BYTES // mss) <= data_out <= sent - 1:
+        c.bad.append(f"tcp.data out {data_out}: not between "
+                     f"{TCP_BYTES} / MSS {mss} and {sent} segments - SYN")
     # A segment carries data, or is a SYN, SYN-ACK, FIN or pure ACK.
     c.eq("tcp.segments in = pure acks + syn-ack + fin",
          tcp_in, a.get(T, "tcp.pure_ack", "in") + 1 + 1)
 
     # The internet layer holds exactly those.
     c.eq("ipv4.packets out", a.get(I, "ipv4.packets", "out"),
-         3 + 6 + tcp_out)
+         3 + 6 + sent)
     c.eq("ipv4.packets in", a.get(I, "ipv4.packets", "in"),
-         3 + 1 + tcp_in)
+         3 + 1 + delta("vla", "InSegs"))
     c.eq("remote.private out", a.get(I, "remote.private", "out"),
-         3 + 6 + tcp_out + 2)
+         3 + 6 + sent + 2)
     c.eq("remote.public", a.get(I, "remote.public", "out") +
          a.get(I, "remote.public", "in"), 0)
     c.eq("port.registered out", a.get(T, "port.registered", "out"),
-         6 + tcp_out)
+         6 + sent)
     c.eq("other.packets out", a.get(A, "other.packets", "out"), 6 + data_out)
     c.eq("other.bytes out", a.get(A, "other.bytes", "out"),
          510 + TCP_BYTES)
 
-    # The link layer: the same frames with their Ethernet headers.
+    # The link layer: the same frames with their Ethernet headers.  a0
+    # sent the pings and datagrams, and the TCP packets that reached vlb.
     frames = a.get("link", "frames", "out", "a0")
-    c.eq("a0 frames out", frames, 3 + 6 + tcp_out + 2)
+    c.eq("a0 frames out == the witness's segments + 11", frames,
+         3 + 6 + sent + 2)
+    c.eq("a0 tx_packets (the kernel's) == 11 + vlb's InSegs", tx_packets,
+         3 + 6 + 2 + packets_b)
+    c.eq("b0 rx_packets (the kernel's) == a0 tx_packets",
+         delta("b0", "packets", "rx"), tx_packets)
+    # Each segment beyond the first of a GSO packet adds the Ethernet, IP
+    # and TCP headers (with timestamps, 32 bytes) that GSO copies.
+    tcp_hdr = 32 if run("sysctl", "-n", "net.ipv4.tcp_timestamps",
+                        ns="vla").stdout.strip() != "0" else 20
+    c.eq("a0 bytes out == tx_bytes + the headers of the segments GSO cut",
+         a.get("link", "bytes", "out", "a0"),
+         tx_bytes + (frames - tx_packets) * (ETH + 20 + tcp_hdr))
     c.eq("a0 ipv4.frames out", a.get("link", "ipv4.frames", "out", "a0"),
-         3 + 6 + tcp_out)
+         3 + 6 + sent)
     c.eq("a0 bytes out", a.get("link", "bytes", "out", "a0"),
          a.get(I, "ipv4.bytes", "out") + a.get(I, "ipv6.bytes", "out") +
          ETH * frames)
