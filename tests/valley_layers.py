@@ -733,6 +733,52 @@ def test_service_table():
     c.done()
 
 
+LINK_KEYS = ["frames", "bytes", "ipv4.frames", "ipv4.bytes", "ipv6.frames",
+             "ipv6.bytes", "arp.frames", "arp.bytes", "other.frames",
+             "other.bytes", "unicast.frames", "unicast.bytes",
+             "broadcast.frames", "broadcast.bytes", "multicast.frames",
+             "multicast.bytes"]
+
+
+def test_layers_of_one_interface():
+    """vstat layers dev X: X's link rows, none of another interface's."""
+    # vla has lo and a0 (from test_two_hosts); two more, a1 and a2, down.
+    run("ip", "link", "add", "a1", "netns", "vla", "type", "veth", "peer",
+        "name", "a2", "netns", "vla")
+    try:
+        vstat("reset", ns="vla")
+        ping("vla", "-c", "1", "127.0.0.1")
+        ping("vla", "-c", "2", "10.0.1.2")
+        index = {i["ifname"]: i["ifindex"] for i in json.loads(
+            run("ip", "-n", "vla", "-j", "link", "show").stdout)}
+        c = Check()
+        # A kernel with sit built in adds sit0 to every namespace.
+        c.eq("vla's interfaces", sorted(set(index) - {"sit0"}),
+             ["a0", "a1", "a2", "lo"])
+        full = Rows("vla")
+        for dev in ("a0", "lo", "a2"):
+            rows = json.loads(vstat("--json", "layers", "dev", dev,
+                                    ns="vla").stdout)
+            c.eq(f"dev {dev}: the rows' (layer, ifname, ifindex)",
+                 sorted({(r["layer"], r.get("ifname"), r.get("ifindex"))
+                         for r in rows}), [("link", dev, index[dev])])
+            c.eq(f"dev {dev}: the keys", [r["key"] for r in rows], LINK_KEYS)
+            for r in rows:
+                for col in ("in", "out"):
+                    c.eq(f"dev {dev} {r['key']} {col} == the full dump's",
+                         r[col], full.get("link", r["key"], col, dev))
+        c.eq("dev a0 frames out", full.get("link", "frames", "out", "a0"), 2)
+        c.eq("dev lo frames out", full.get("link", "frames", "out", "lo"), 2)
+        # The text: one interface's heading, a0's.
+        text = vstat("layers", "dev", "a0", ns="vla").stdout
+        c.eq("vstat layers dev a0: the interfaces shown",
+             [ln.split()[0] for ln in text.splitlines()
+              if ln.split()[1:] == ["ingress", "egress"]], ["a0"])
+        c.done()
+    finally:
+        run("ip", "-n", "vla", "link", "del", "a1", check=False)
+
+
 def test_router():
     netns("vlh1", "vlr", "vlh2")
     link("vlh1", "h0", "vlr", "r1")
@@ -966,7 +1012,8 @@ def test_rmmod_under_traffic():
 
 
 def main():
-    tests = [test_two_hosts, test_service_table, test_router,
+    tests = [test_two_hosts, test_service_table,
+             test_layers_of_one_interface, test_router,
              test_router_fragments_with_conntrack,
              test_fragments_and_protocols, test_remote_classes,
              test_udp_length_never_more_than_the_packet,
