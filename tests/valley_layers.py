@@ -461,16 +461,24 @@ def check_rows(c, ns, want):
         c.eq(f"{ns} {name} (no row)", 0, want[name])
 
 
-def class_step(what, action, e, f):
-    for ns in ("vle", "vlf"):
+def step(c, what, action, wants):
+    """Reset the namespaces of WANTS, run ACTION, and check each
+    namespace's rows against its WANT (check_rows); what differs goes to
+    C, after WHAT."""
+    for ns in wants:
         vstat("reset", ns=ns)
     action()
     time.sleep(0.3)
+    sub = Check()
+    for ns, want in wants.items():
+        check_rows(sub, ns, want)
+    if sub.bad:
+        c.bad += [what] + sub.bad
+
+
+def class_step(what, action, e, f):
     c = Check()
-    check_rows(c, "vle", e)
-    check_rows(c, "vlf", f)
-    if c.bad:
-        c.bad.insert(0, what)
+    step(c, what, action, {"vle": e, "vlf": f})
     c.done()
 
 
@@ -648,6 +656,62 @@ def test_icmp_of_the_other_family():
                lambda: py("vle", OTHER_ICMP, "10.0.1.2", "fd01::2"),
                add(e, frames("e0", 2, 2, eth)),
                add(mirror(e), frames("f0", 2, 2, eth)))
+
+
+UDP_FROM = r"""
+import socket, sys
+# To DST, PORT from port SPORT (0: any): N datagrams of SIZE bytes.
+dst = sys.argv[1]
+port, sport, n, size = map(int, sys.argv[2:6])
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET,
+                  socket.SOCK_DGRAM)
+s.bind(("", sport))
+for _ in range(n):
+    s.sendto(b"u" * size, (dst, port))
+"""
+
+
+def test_port_classes_and_icmpv6_unreachable():
+    """Ports below 1024 and from 49152 on; a closed IPv6 port."""
+    c = Check()
+
+    def dns_and_dynamic():
+        rx = (server("vlf", UDP_RECEIVER, "53", "2"),
+              server("vlf", UDP_RECEIVER, "50001", "3"))
+        py("vle", UDP_FROM, "10.0.1.2", "53", "50053", "2", "20")
+        py("vle", UDP_FROM, "10.0.1.2", "50001", "50000", "3", "30")
+        for p in rx:
+            p.wait(timeout=30)
+    # A port range is the lower port's: 53 well known, 50000 dynamic.
+    e = {"internet ipv4.packets out": 5,
+         "internet ipv4.bytes out": 5 * (20 + 8) + 2 * 20 + 3 * 30,
+         "internet remote.private out": 5,
+         "transport udp.datagrams out": 5,
+         "transport udp.payload_bytes out": 2 * 20 + 3 * 30,
+         "transport port.well_known out": 2, "transport port.dynamic out": 3,
+         "application dns.packets out": 2, "application dns.bytes out": 40,
+         "application other.packets out": 3,
+         "application other.bytes out": 90}
+    step(c, "UDP to port 53, and from port 50000 to 50001", dns_and_dynamic,
+         {"vle": add(e, frames("e0", 5, 0)),
+          "vlf": add(mirror(e), frames("f0", 0, 5))})
+    # Nobody on UDP port 7779 of fd01::2: a port unreachable comes back,
+    # quoting the 58 bytes of the datagram.
+    e = {"internet ipv6.packets out": 1, "internet ipv6.bytes out": 58,
+         "transport udp.datagrams out": 1,
+         "transport udp.payload_bytes out": 10,
+         "transport port.registered out": 1,
+         "application other.packets out": 1,
+         "application other.bytes out": 10,
+         "internet ipv6.packets in": 1, "internet ipv6.bytes in": 48 + 58,
+         "internet icmpv6.unreachable in": 1,
+         "internet remote.private out": 1, "internet remote.private in": 1}
+    eth = {"ipv6": (1, 1)}
+    step(c, "UDP to a closed IPv6 port",
+         lambda: py("vle", UDP_FROM, "fd01::2", "7779", "0", "1", "10"),
+         {"vle": add(e, frames("e0", 1, 1, eth)),
+          "vlf": add(mirror(e), frames("f0", 1, 1, eth))})
+    c.done()
 
 
 PACKET_SENDER = r"""
@@ -862,6 +926,37 @@ def router_fragments():
     c.done()
 
 
+def test_router_time_exceeded():
+    """ping -t 1 through the router: it answers time exceeded."""
+    # The router drops the request before FORWARD, and answers from r1's
+    # address with the headers and the packet it got: 20 + 8 + 84 bytes
+    # (IPv6: 40 + 8 + 104).  Nothing reaches vlh2.
+    c = Check()
+    for v6, ip, icmp, echo in ((False, "ipv4", "icmp", ICMP4_ECHO),
+                               (True, "ipv6", "icmpv6", ICMP6_ECHO)):
+        err = (40 if v6 else 20) + 8 + echo
+        h1 = {f"internet {ip}.packets out": 1,
+              f"internet {ip}.bytes out": echo,
+              f"internet {icmp}.echo_request out": 1,
+              f"internet {ip}.packets in": 1,
+              f"internet {ip}.bytes in": err,
+              f"internet {icmp}.time_exceeded in": 1,
+              "internet remote.private out": 1,
+              "internet remote.private in": 1}
+        r = {f"internet {ip}.packets out": 1,
+             f"internet {ip}.bytes out": err,
+             f"internet {icmp}.time_exceeded out": 1,
+             "internet remote.private out": 1}
+        eth = {ip: (1, 1)}
+        step(c, f"{ip} ping -t 1 to vlh2",
+             lambda: run("ping", *(("-6",) if v6 else ()), "-c", "1", "-t",
+                         "1", "-W", "2", "fd02::1" if v6 else "10.0.2.1",
+                         ns="vlh1", check=False),
+             {"vlh1": add(h1, frames("h0", 1, 1, eth)),
+              "vlr": add(r, frames("r1", 1, 1, eth)), "vlh2": {}})
+    c.done()
+
+
 NFT_CT = """
 table inet valley_ct {
     chain forward {
@@ -1013,11 +1108,14 @@ def test_rmmod_under_traffic():
 
 def main():
     tests = [test_two_hosts, test_service_table,
-             test_layers_of_one_interface, test_router,
-             test_router_fragments_with_conntrack,
+             test_layers_of_one_interface,
+             test_router, test_router_fragments_with_conntrack,
+             test_router_time_exceeded,
              test_fragments_and_protocols, test_remote_classes,
              test_udp_length_never_more_than_the_packet,
-             test_icmp_of_the_other_family, test_link_ethertype_from_the_frame,
+             test_icmp_of_the_other_family,
+             test_port_classes_and_icmpv6_unreachable,
+             test_link_ethertype_from_the_frame,
              test_service_names,
              test_namespaces_isolated,
              test_devices_and_namespaces_go_under_traffic,
