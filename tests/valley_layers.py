@@ -843,6 +843,36 @@ def test_layers_of_one_interface():
         run("ip", "-n", "vla", "link", "del", "a1", check=False)
 
 
+def test_service_slot_taken_again():
+    """A service's slot, freed and taken by another, counts from zero."""
+    # No reset here: the slot that test_service_table's "api" had (and
+    # counted in) is taken by alpha, freed, and taken by beta.
+    c = Check()
+
+    def send(n, size):
+        rx = server("vlb", UDP_RECEIVER, "7790", str(n))
+        py("vla", UDP_SENDER, "10.0.1.2", "7790", str(n), str(size))
+        rx.wait(timeout=30)
+    vstat("service", "add", "7790", "alpha", ns="vlb")
+    send(3, 40)
+    b = Rows("vlb")
+    c.eq("alpha.packets in", b.get("application", "alpha.packets", "in"), 3)
+    c.eq("alpha.bytes in", b.get("application", "alpha.bytes", "in"), 120)
+    vstat("service", "del", "7790", ns="vlb")
+    vstat("service", "add", "7790", "beta", ns="vlb")
+    send(2, 25)
+    b = Rows("vlb")
+    for col, packets, size in (("in", 2, 50), ("out", 0, 0)):
+        c.eq(f"beta.packets {col}", b.get("application", "beta.packets",
+                                          col), packets)
+        c.eq(f"beta.bytes {col}", b.get("application", "beta.bytes", col),
+             size)
+    c.eq("alpha listed after its delete",
+         ("application", None, "alpha.packets") in b.rows, False)
+    vstat("service", "del", "7790", ns="vlb")
+    c.done()
+
+
 def test_router():
     netns("vlh1", "vlr", "vlh2")
     link("vlh1", "h0", "vlr", "r1")
@@ -1108,7 +1138,7 @@ def test_rmmod_under_traffic():
 
 def main():
     tests = [test_two_hosts, test_service_table,
-             test_layers_of_one_interface,
+             test_service_slot_taken_again, test_layers_of_one_interface,
              test_router, test_router_fragments_with_conntrack,
              test_router_time_exceeded,
              test_fragments_and_protocols, test_remote_classes,
