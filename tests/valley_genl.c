@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -344,21 +345,181 @@ TEST_F(genl, layers_bad_requests)
 			 t);
 }
 
-/* A dump narrowed to one interface sends that interface's rows only. */
+/* The link rows of an interface, in the order they are sent. */
+static const char *const link_keys[] = {
+	"frames", "bytes", "ipv4.frames", "ipv4.bytes", "ipv6.frames",
+	"ipv6.bytes", "arp.frames", "arp.bytes", "other.frames",
+	"other.bytes", "unicast.frames", "unicast.bytes", "broadcast.frames",
+	"broadcast.bytes", "multicast.frames", "multicast.bytes",
+};
+
+#define N_LINK_KEYS ARRAY_SIZE(link_keys)
+#define DUMP_IFS 8
+
+/* What every message of a GET_LAYERS dump said, row by row. */
+struct layers_seen {
+	int above;			/* rows above the link layer */
+	int nifs;
+	int ifindex[DUMP_IFS];		/* the interfaces seen, in order */
+	int rows[DUMP_IFS];		/* the link rows of each */
+	int odd;			/* link rows out of shape */
+	char why[256];			/* the first of them */
+};
+
+static void layers_odd(struct layers_seen *s, const char *why, int ifindex,
+		       const char *key)
+{
+	if (!s->odd++)
+		snprintf(s->why, sizeof(s->why), "ifindex %d key %s: %s",
+			 ifindex, key, why);
+}
+
+/* Count one row of a dump into S. */
+static void layers_row(struct layers_seen *s, const struct nlmsghdr *nlh)
+{
+	struct nlattr *tb[VALLEY_A_MAX + 1] = { 0 };
+	char name[IF_NAMESIZE];
+	const char *key;
+	int ifindex, i;
+
+	mnl_attr_parse(nlh, sizeof(struct genlmsghdr), vt_attr_cb, tb);
+	key = tb[VALLEY_A_KEY] ? mnl_attr_get_str(tb[VALLEY_A_KEY]) : "";
+	if (!tb[VALLEY_A_LAYER] ||
+	    mnl_attr_get_u8(tb[VALLEY_A_LAYER]) != VALLEY_LAYER_LINK) {
+		if (tb[VALLEY_A_IFINDEX])
+			layers_odd(s, "an interface on a row above the link",
+				   0, key);
+		s->above++;
+		return;
+	}
+	if (!tb[VALLEY_A_IFINDEX] || !tb[VALLEY_A_IFNAME]) {
+		layers_odd(s, "no interface", 0, key);
+		return;
+	}
+	ifindex = (int)mnl_attr_get_u32(tb[VALLEY_A_IFINDEX]);
+	for (i = 0; i < s->nifs && s->ifindex[i] != ifindex; i++)
+		;
+	if (i == s->nifs) {
+		if (s->nifs == DUMP_IFS) {
+			layers_odd(s, "too many interfaces", ifindex, key);
+			return;
+		}
+		s->ifindex[s->nifs++] = ifindex;
+	}
+	if (strcmp(key, link_keys[s->rows[i] % N_LINK_KEYS]))
+		layers_odd(s, "a key out of order", ifindex, key);
+	if (!if_indextoname(ifindex, name) ||
+	    strcmp(name, mnl_attr_get_str(tb[VALLEY_A_IFNAME])))
+		layers_odd(s, "not the interface's name", ifindex, key);
+	if (tb[VALLEY_A_FWD])
+		layers_odd(s, "a forwarded count on a link row", ifindex, key);
+	s->rows[i]++;
+}
+
+/* Send the dump NLH and read every message of it into S: 0 or -errno. */
+static int layers_read_all(struct vt_nl *t, struct nlmsghdr *nlh,
+			   struct layers_seen *s)
+{
+	unsigned int seq = nlh->nlmsg_seq;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (mnl_socket_sendto(t->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		struct nlmsghdr *r = (struct nlmsghdr *)t->buf;
+
+		ret = mnl_socket_recvfrom(t->nl, t->buf, sizeof(t->buf));
+		if (ret < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(r, ret); r = mnl_nlmsg_next(r, &ret)) {
+			if (r->nlmsg_seq != seq)
+				continue;
+			if (r->nlmsg_type == NLMSG_ERROR)
+				return ((struct nlmsgerr *)
+					mnl_nlmsg_get_payload(r))->error;
+			if (r->nlmsg_type == NLMSG_DONE)
+				return 0;
+			layers_row(s, r);
+		}
+	}
+}
+
+/* The link rows S counted for IFINDEX. */
+static int layers_rows_of(const struct layers_seen *s, int ifindex)
+{
+	int i;
+
+	for (i = 0; i < s->nifs; i++)
+		if (s->ifindex[i] == ifindex)
+			return s->rows[i];
+	return 0;
+}
+
+/*
+ * A dump narrowed to one interface sends that interface's rows only, in
+ * a namespace of several: lo, a veth pair vt0 and vt1, and whatever the
+ * kernel adds to every namespace (sit0, where sit is built in).  The
+ * harness runs each test in a process of its own, which the namespace
+ * goes with (the fixture's socket stays where the test started).
+ */
 TEST_F(genl, layers_dump_one_interface)
 {
-	struct vt_nl *t = &self->t;
-	struct nlmsghdr *nlh = layers_dump(t);
+	static struct vt_nl t;
+	struct if_nameindex *names;
+	int ifs[DUMP_IFS], nifs, i, j;
+	struct layers_seen s;
+	struct nlmsghdr *nlh;
 
-	mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, 1);
-	ASSERT_EQ(0, vt_talk(t, nlh));
-	ASSERT_NE(NULL, t->tb[VALLEY_A_LAYER]);
-	EXPECT_EQ(VALLEY_LAYER_LINK, mnl_attr_get_u8(t->tb[VALLEY_A_LAYER]));
-	ASSERT_NE(NULL, t->tb[VALLEY_A_IFNAME]);
-	EXPECT_STREQ("lo", mnl_attr_get_str(t->tb[VALLEY_A_IFNAME]));
-	/* The last row of an interface. */
-	EXPECT_STREQ("multicast.bytes", mnl_attr_get_str(t->tb[VALLEY_A_KEY]));
-	EXPECT_EQ(NULL, t->tb[VALLEY_A_FWD]);
+	ASSERT_EQ(0, unshare(CLONE_NEWNET));
+	ASSERT_EQ(0, system("ip link set lo up"));
+	ASSERT_EQ(0, system("ip link add vt0 type veth peer name vt1"));
+	ASSERT_EQ(0, system("ip link set vt0 up && ip link set vt1 up"));
+	names = if_nameindex();
+	ASSERT_NE(NULL, names);
+	for (nifs = 0; names[nifs].if_index && nifs < DUMP_IFS; nifs++)
+		ifs[nifs] = (int)names[nifs].if_index;
+	ASSERT_EQ(0, names[nifs].if_index);
+	if_freenameindex(names);
+	ASSERT_LE(3, nifs);
+	ASSERT_EQ(0, vt_open(&t));
+
+	/* All of them: each interface's rows, and the layers above. */
+	ASSERT_EQ(0, layers_read_all(&t, layers_dump(&t), &s));
+	EXPECT_EQ(0, s.odd) {
+		TH_LOG("%s", s.why);
+	}
+	EXPECT_EQ(nifs, s.nifs);
+	for (j = 0; j < nifs; j++) {
+		EXPECT_EQ(N_LINK_KEYS, layers_rows_of(&s, ifs[j])) {
+			TH_LOG("interface %d", ifs[j]);
+		}
+	}
+	EXPECT_LT(0, s.above);
+
+	/* Each alone: its rows and no other's. */
+	for (i = 0; i < nifs; i++) {
+		nlh = layers_dump(&t);
+		mnl_attr_put_u32(nlh, VALLEY_A_IFINDEX, ifs[i]);
+		ASSERT_EQ(0, layers_read_all(&t, nlh, &s));
+		EXPECT_EQ(0, s.odd) {
+			TH_LOG("%s", s.why);
+		}
+		EXPECT_EQ(0, s.above) {
+			TH_LOG("dump of interface %d", ifs[i]);
+		}
+		EXPECT_EQ(1, s.nifs) {
+			TH_LOG("dump of interface %d", ifs[i]);
+		}
+		for (j = 0; j < nifs; j++) {
+			EXPECT_EQ(i == j ? N_LINK_KEYS : 0,
+				  layers_rows_of(&s, ifs[j])) {
+				TH_LOG("dump of interface %d: rows of %d",
+				       ifs[i], ifs[j]);
+			}
+		}
+	}
+	vt_close(&t);
 }
 
 /* Reading the counters and the service table is open to every user. */
