@@ -36,19 +36,23 @@ cp build/linux-src/tools/testing/selftests/run_kselftest.sh "$out/ksft/"
 cp build/linux-src/tools/testing/selftests/kselftest/{runner.sh,ktap_helpers.sh,prefix.pl} \
 	"$out/ksft/kselftest/"
 
-# One line per mutation: NAME, FILE, FROM, TO, TESTS, split by US (\x1f):
-# the lines themselves hold tabs.
+# One line per mutation: NAME, TESTS, then FILE, FROM, TO for each line it
+# changes, split by US (\x1f): the lines themselves hold tabs.
 mapfile -t mutants < <(python3 - "$list" <<'PY'
 import sys
 
-entry = {}
+entry, edits = {}, []
 def emit():
-    if entry:
-        for k in ("name", "file", "from", "to", "tests"):
-            if k not in entry:
-                sys.exit(f"mutants.list: {entry.get('name', '?')}: no '{k}:'")
-        print("\x1f".join(entry[k] for k in ("name", "file", "from", "to", "tests")))
+    if entry or edits:
+        name = entry.get("name", "?")
+        if "name" not in entry or "tests" not in entry or not edits:
+            sys.exit(f"mutants.list: {name}: needs name, tests, file, from, to")
+        if any(len(e) != 3 for e in edits):
+            sys.exit(f"mutants.list: {name}: each file: needs a from: and a to:")
+        print("\x1f".join([entry["name"], entry["tests"]] +
+                          [v for e in edits for v in (e["file"], e["from"], e["to"])]))
         entry.clear()
+        edits.clear()
 
 for line in open(sys.argv[1]):
     line = line.rstrip("\n")
@@ -56,7 +60,12 @@ for line in open(sys.argv[1]):
         emit()
     elif not line.startswith("#"):
         key, _, val = line.partition(": ")
-        entry[key] = val.replace("\\t", "\t") if key in ("from", "to") else val
+        if key == "file":
+            edits.append({"file": val})
+        elif key in ("from", "to") and edits:
+            edits[-1][key] = val.replace("\\t", "\t")
+        else:
+            entry[key] = val
 emit()
 PY
 ) || die "cannot read $list"
@@ -94,7 +103,7 @@ run() {
 }
 
 # The programs any mutation names, on the tree as it is: all must pass.
-mapfile -t all < <(printf '%s\n' "${mutants[@]}" | cut -d $'\x1f' -f5 | tr ' ' '\n' | sort -u)
+mapfile -t all < <(printf '%s\n' "${mutants[@]}" | cut -d $'\x1f' -f2 | tr ' ' '\n' | sort -u)
 make -s -C tests OUTPUT="$out/ksft-obj" emit_tests COLLECTION=valley >"$out/known.txt"
 for t in "${all[@]}"; do
 	grep -qxF "valley:$t" "$out/known.txt" || die "tests/mutants.list names '$t', which is no test program"
@@ -113,23 +122,26 @@ echo "unmutated tree: ${all[*]} pass on $kver"
 
 caught=0 missed=0 i=0
 for m in "${mutants[@]}"; do
-	IFS=$'\x1f' read -r name file from to tests <<<"$m"
+	IFS=$'\x1f' read -r -a f <<<"$m"
+	name=${f[0]} tests=${f[1]}
 	i=$((i + 1))
 	if [ -n "${VALLEY_MUTANTS:-}" ] && ! printf '%s\n' $VALLEY_MUTANTS | grep -qxF "$name"; then
 		continue
 	fi
 	dir=$out/$i
 	tree "$dir"
-	if ! python3 - "$dir/$file" "$from" "$to" <<'PY'
+	if ! python3 - "$dir" "${f[@]:2}" <<'PY'
 import sys
 
-path, old, new = sys.argv[1:4]
-text = open(path).read().split("\n")
-hits = [i for i, l in enumerate(text) if l == old]
-if len(hits) != 1:
-    sys.exit(f"{path}: the line to mutate is there {len(hits)} times, not once: {old!r}")
-text[hits[0]] = new
-open(path, "w").write("\n".join(text))
+root, edits = sys.argv[1], sys.argv[2:]
+for i in range(0, len(edits), 3):
+    path, old, new = root + "/" + edits[i], edits[i + 1], edits[i + 2]
+    text = open(path).read().split("\n")
+    hits = [n for n, l in enumerate(text) if l == old]
+    if len(hits) != 1:
+        sys.exit(f"{path}: the line to mutate is there {len(hits)} times, not once: {old!r}")
+    text[hits[0]] = new
+    open(path, "w").write("\n".join(text))
 PY
 	then
 		die "mutation $name does not apply: edit tests/mutants.list"
