@@ -416,36 +416,19 @@ static void layers_row(struct layers_seen *s, const struct nlmsghdr *nlh)
 	s->rows[i]++;
 }
 
+static void layers_row_cb(const struct nlmsghdr *r, void *data)
+{
+	layers_row(data, r);
+}
+
 /* Send the dump NLH and read every message of it into S: 0 or -errno. */
 static int layers_read_all(struct vt_nl *t, struct nlmsghdr *nlh,
 			   struct layers_seen *s)
 {
-	unsigned int seq = nlh->nlmsg_seq;
-	int ret;
-
 	memset(s, 0, sizeof(*s));
-	if (mnl_socket_sendto(t->nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		struct nlmsghdr *r = (struct nlmsghdr *)t->buf;
-
-		ret = mnl_socket_recvfrom(t->nl, t->buf, sizeof(t->buf));
-		if (ret < 0)
-			return -errno;
-		for (; mnl_nlmsg_ok(r, ret); r = mnl_nlmsg_next(r, &ret)) {
-			if (r->nlmsg_seq != seq)
-				continue;
-			if (r->nlmsg_type == NLMSG_ERROR)
-				return ((struct nlmsgerr *)
-					mnl_nlmsg_get_payload(r))->error;
-			if (r->nlmsg_type == NLMSG_DONE)
-				return 0;
-			layers_row(s, r);
-		}
-	}
+	return vt_talk_each(t, nlh, layers_row_cb, s);
 }
 
-/* The link rows S counted for IFINDEX. */
 static int layers_rows_of(const struct layers_seen *s, int ifindex)
 {
 	int i;

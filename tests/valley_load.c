@@ -20,22 +20,13 @@
 #include <linux/sock_diag.h>
 
 #include "kselftest_harness.h"
+#include "valley_memcg.h"
 #include "valley_nl.h"
+#include "valley_test.h"
 
 static int load(const char *params)
 {
-	const char *ko = getenv("VALLEY_KO");
-	int fd, ret;
-
-	if (!ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	ret = ret ? -errno : 0;
-	close(fd);
-	return ret;
+	return vt_load(params);
 }
 
 static int unload(void)
@@ -212,76 +203,16 @@ TEST_F(mod, taken_family_refused)
 	EXPECT_EQ(AF_VALLEY, (int)family_info());
 }
 
-#define CG "/sys/fs/cgroup/valley-test-netns"
-
-static int write_str(const char *path, const char *val)
+/* Make N network namespaces, each held by an open file. */
+static int make_namespaces(int n)
 {
-	int fd = open(path, O_WRONLY), ok;
+	int i;
 
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static long long memory_current(void)
-{
-	long long v = -1;
-	FILE *f = fopen(CG "/memory.current", "r");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/*
- * The memory charged to a fresh cgroup while a process in it makes N
- * network namespaces, each held by an open file; -1 on failure.
- */
-static long long netns_charge(int n)
-{
-	int ready[2], done[2], i, status;
-	long long before, after;
-	char c = 0, pid[16];
-	pid_t child;
-
-	if (mkdir(CG, 0755) || pipe(ready) || pipe(done))
-		return -1;
-	child = fork();
-	if (child == 0) {
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_str(CG "/cgroup.procs", pid) ||
-		    write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
-			_exit(1);
-		for (i = 0; i < n; i++)
-			if (unshare(CLONE_NEWNET) ||
-			    open("/proc/self/ns/net", O_RDONLY) < 0)
-				_exit(2);
-		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
-			_exit(3);
-		_exit(0);
-	}
-	if (read(ready[0], &c, 1) != 1)
-		return -1;
-	before = memory_current();
-	if (write(done[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
-		return -1;
-	after = memory_current();
-	if (write(done[1], &c, 1) != 1 || waitpid(child, &status, 0) != child ||
-	    !WIFEXITED(status) || WEXITSTATUS(status))
-		return -1;
-	close(ready[0]);
-	close(ready[1]);
-	close(done[0]);
-	close(done[1]);
-	/* Namespaces go in the background: wait until the cgroup can go. */
-	for (i = 0; i < 1000 && rmdir(CG); i++)
-		usleep(10000);
-	return before < 0 || after < 0 ? -1 : after - before;
+	for (i = 0; i < n; i++)
+		if (unshare(CLONE_NEWNET) ||
+		    open("/proc/self/ns/net", O_RDONLY) < 0)
+			return -1;
+	return 0;
 }
 
 /*
@@ -295,12 +226,12 @@ TEST_F_TIMEOUT(mod, namespace_memory_charged, 300)
 	const int n = 8;
 	long long with, without;
 
-	if (access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) ||
-	    write_str("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+	if (!vt_memcg_ready())
 		SKIP(return, "no memory cgroup controller");
-	with = netns_charge(n);
+	with = vt_charged(VT_CG_ROOT "/valley-test-netns", make_namespaces, n);
 	ASSERT_EQ(0, unload());
-	without = netns_charge(n);
+	without = vt_charged(VT_CG_ROOT "/valley-test-netns", make_namespaces,
+			     n);
 	ASSERT_EQ(0, load(""));
 	ASSERT_LT(0, with);
 	ASSERT_LT(0, without);

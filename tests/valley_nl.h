@@ -87,11 +87,15 @@ static inline struct nlmsghdr *vt_valley_msg(struct vt_nl *t,
 }
 
 /*
- * Send NLH as it is and wait for the ack.  Returns 0 or the negative errno
- * the kernel answered with; t->extack holds its message, t->tb the
- * attributes of the reply, if there was one.
+ * Send NLH as it is and read the answer to its end (the ack, or a dump's
+ * NLMSG_DONE), giving each message of it to EACH with DATA, if EACH is
+ * set.  Returns 0 or the negative errno the kernel answered with;
+ * t->extack holds its message, t->tb the attributes of the last reply.
  */
-static inline int vt_talk(struct vt_nl *t, struct nlmsghdr *nlh)
+static inline int vt_talk_each(struct vt_nl *t, struct nlmsghdr *nlh,
+			       void (*each)(const struct nlmsghdr *r,
+					    void *data),
+			       void *data)
 {
 	unsigned int seq = nlh->nlmsg_seq;
 	int ret;
@@ -123,6 +127,8 @@ static inline int vt_talk(struct vt_nl *t, struct nlmsghdr *nlh)
 			}
 			if (r->nlmsg_type == NLMSG_DONE)
 				return 0;
+			if (each)
+				each(r, data);
 			/* Keep a copy of the reply: t->buf is reused. */
 			memcpy(t->reply, r, r->nlmsg_len);
 			mnl_attr_parse((struct nlmsghdr *)t->reply,
@@ -130,6 +136,12 @@ static inline int vt_talk(struct vt_nl *t, struct nlmsghdr *nlh)
 				       t->tb);
 		}
 	}
+}
+
+/* Send NLH and wait for the ack (or the one reply); see vt_talk_each(). */
+static inline int vt_talk(struct vt_nl *t, struct nlmsghdr *nlh)
+{
+	return vt_talk_each(t, nlh, NULL, NULL);
 }
 
 /* Open a socket and resolve "valley"; returns 0 or a negative errno. */

@@ -31,6 +31,7 @@
 #include <linux/sock_diag.h>
 
 #include "kselftest_harness.h"
+#include "valley_memcg.h"
 #include "valley_test.h"
 
 static int vsock(int type)
@@ -1602,86 +1603,22 @@ TEST(pending_connects_bounded_by_backlog)
 	close(l);
 }
 
-#define CG_ROOT "/sys/fs/cgroup"
+static int memcg_family, memcg_fds[4096];
 
-static int cg_write(const char *path, const char *val)
+/* Make N stream sockets of memcg_family, kept open. */
+static int make_sockets(int n)
 {
-	int fd = open(path, O_WRONLY), ok;
+	struct rlimit rl = { n + 64, n + 64 };
+	int i;
 
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
-	close(fd);
-	return ok ? 0 : -errno;
-}
-
-static long long cg_current(const char *cg)
-{
-	char path[128];
-	long long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/memory.current", cg);
-	f = fopen(path, "r");
-	if (!f)
+	if (setrlimit(RLIMIT_NOFILE, &rl))
 		return -1;
-	if (fscanf(f, "%lld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-/*
- * The memory charged to a fresh cgroup CG while a process in it makes N
- * stream sockets of FAMILY: memory.current after, less before; -1 on
- * failure.
- */
-static long long charged(const char *cg, int family, int n)
-{
-	static int fds[4096];
-	long long before, after;
-	int ready[2], done[2], i, status;
-	char c = 0, pid[16];
-	pid_t child;
-
-	if (mkdir(cg, 0755) || pipe(ready) || pipe(done))
-		return -1;
-	child = fork();
-	if (child == 0) {
-		struct rlimit rl = { n + 64, n + 64 };
-		char procs[128];
-
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
-		memset(fds, 0, sizeof(fds));	/* touched before the count */
-		if (cg_write(procs, pid) || setrlimit(RLIMIT_NOFILE, &rl))
-			_exit(1);
-		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
-			_exit(2);
-		for (i = 0; i < n; i++) {
-			fds[i] = socket(family, SOCK_STREAM, 0);
-			if (fds[i] < 0)
-				_exit(4);
-		}
-		if (write(ready[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
-			_exit(3);
-		_exit(0);
+	for (i = 0; i < n; i++) {
+		memcg_fds[i] = socket(memcg_family, SOCK_STREAM, 0);
+		if (memcg_fds[i] < 0)
+			return -1;
 	}
-	if (read(ready[0], &c, 1) != 1)
-		return -1;
-	before = cg_current(cg);
-	if (write(done[1], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
-		return -1;
-	after = cg_current(cg);
-	if (write(done[1], &c, 1) != 1 || waitpid(child, &status, 0) != child ||
-	    !WIFEXITED(status) || WEXITSTATUS(status))
-		return -1;
-	close(ready[0]);
-	close(ready[1]);
-	close(done[0]);
-	close(done[1]);
-	rmdir(cg);
-	return before < 0 || after < 0 ? -1 : after - before;
+	return 0;
 }
 
 /*
@@ -1696,11 +1633,12 @@ TEST(memory_charged_to_cgroup)
 	const int n = 4000;
 	long long vl, un;
 
-	if (access(CG_ROOT "/cgroup.subtree_control", W_OK) ||
-	    cg_write(CG_ROOT "/cgroup.subtree_control", "+memory"))
+	if (!vt_memcg_ready())
 		SKIP(return, "no memory cgroup controller");
-	un = charged(CG_ROOT "/valley-test-unix", AF_UNIX, n);
-	vl = charged(CG_ROOT "/valley-test-valley", vt_family(), n);
+	memcg_family = AF_UNIX;
+	un = vt_charged(VT_CG_ROOT "/valley-test-unix", make_sockets, n);
+	memcg_family = vt_family();
+	vl = vt_charged(VT_CG_ROOT "/valley-test-valley", make_sockets, n);
 	ASSERT_LT(0, un);
 	ASSERT_LT(0, vl);
 	TH_LOG("charged per socket: valley %lld bytes, AF_UNIX %lld bytes",

@@ -220,21 +220,6 @@ TEST_F_TIMEOUT(ns, rmmod_attempts_during_stress, 600)
 	TH_LOG("%d rmmod attempts refused", pokes);
 }
 
-static int load_module(void)
-{
-	const char *ko = getenv("VALLEY_KO");
-	int fd, ret;
-
-	if (!ko)
-		return -ENOENT;
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
-	close(fd);
-	return ret;
-}
-
 struct churn {
 	atomic_int stop;
 	atomic_int made;	/* sockets made and used */
@@ -284,7 +269,7 @@ TEST_F_TIMEOUT(ns, unload_races_socket_churn, 600)
 				  atomic_load(&ch.made) < 100); i++) {
 		if (syscall(SYS_delete_module, "valley", O_NONBLOCK) == 0) {
 			unloads++;
-			err = load_module();
+			err = vt_load("");
 			if (err) {
 				TH_LOG("load: %s", strerror(-err));
 				break;
@@ -301,7 +286,7 @@ TEST_F_TIMEOUT(ns, unload_races_socket_churn, 600)
 	TH_LOG("%d unloads, %d refused while busy; %d sockets made, %d refused",
 	       unloads, busy, atomic_load(&ch.made), atomic_load(&ch.refused));
 	if (access("/sys/module/valley", F_OK))
-		ASSERT_EQ(0, load_module());
+		ASSERT_EQ(0, vt_load(""));
 	EXPECT_LE(5, unloads);
 	EXPECT_LT(0, atomic_load(&ch.refused));
 	EXPECT_LE(100, atomic_load(&ch.made));

@@ -5,8 +5,13 @@
 #ifndef VALLEY_SELFTEST_H
 #define VALLEY_SELFTEST_H
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "valley.h"
 
@@ -36,6 +41,22 @@ static inline struct sockaddr_vl vt_addr(unsigned short port)
 	a.svl_family = vt_family();
 	a.svl_port = port;
 	return a;
+}
+
+/* Load valley.ko from $VALLEY_KO with PARAMS: 0 or -errno. */
+static inline int vt_load(const char *params)
+{
+	const char *ko = getenv("VALLEY_KO");
+	int fd, ret;
+
+	if (!ko)
+		return -ENOENT;
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
 }
 
 #endif
