@@ -1055,11 +1055,18 @@ def test_devices_and_namespaces_go_under_traffic():
                                  stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         try:
-            time.sleep(0.3)
-            # Traffic flows, both ways, right before the deletion.
+            # Traffic flows, both ways, right before the deletion: wait
+            # (as lib.sh's busywait, up to 10 s: the flood takes a while
+            # to start in a guest on a loaded host) until c0's frames
+            # rise past a first reading in both directions.
             first = Rows("vlc")
-            time.sleep(0.2)
-            second = Rows("vlc")
+            for _ in range(100):
+                time.sleep(0.1)
+                second = Rows("vlc")
+                if all(first.get("link", "frames", col, "c0") <
+                       second.get("link", "frames", col, "c0")
+                       for col in ("out", "in")):
+                    break
             for col in ("out", "in"):
                 f, s = (r.get("link", "frames", col, "c0")
                         for r in (first, second))
