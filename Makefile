@@ -17,7 +17,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 CHECKPATCH_FILES = $(filter-out %.mod.c kmod/compat_probes.h, \
 	$(wildcard kmod/*.c kmod/*.h kmod/uapi/*.h kmod/compat/*.c tests/*.c tests/*.h))
 
-all: module userspace bpf
+all: module bpf userspace
 
 module:
 	@if [ ! -d "$(KDIR)" ]; then \

@@ -13,7 +13,7 @@ BPO_LIST=/etc/apt/sources.list.d/valley-bookworm-backports.sources
 PKGS=(
 	build-essential make gcc bc flex bison kmod cpio xz-utils zstd rsync
 	pkg-config libmnl-dev liburing-dev libbpf-dev libelf-dev libssl-dev dwarves
-	sparse clang llvm busybox-static qemu-system-x86
+	sparse clang llvm bpftool busybox-static qemu-system-x86
 	iproute2 nftables iputils-ping python3 perl
 	linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 linux-source-6.1
@@ -52,12 +52,20 @@ for p in "${PKGS[@]}"; do
 		missing+=("$p")
 done
 
+# vmlinux.h for the eBPF programs: 6.12's, from bookworm-backports.
+BPO_PKGS=(linux-bpf-dev)
+bpo_missing=()
+for p in "${BPO_PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed' ||
+		bpo_missing+=("$p")
+done
+
 # Is some 6.12 image and its headers installed already?
 have612=1
 ls /boot/vmlinuz-6.12* 2>/dev/null | grep -qv -e -rt- -e -cloud- || have612=0
 ls -d /usr/src/linux-headers-6.12*-amd64 2>/dev/null | grep -qv -e -rt- -e -cloud- || have612=0
 
-if [ "${#missing[@]}" -eq 0 ] && [ "$have612" = 1 ]; then
+if [ "${#missing[@]}" -eq 0 ] && [ "${#bpo_missing[@]}" -eq 0 ] && [ "$have612" = 1 ]; then
 	exit 0
 fi
 
@@ -66,6 +74,11 @@ export DEBIAN_FRONTEND=noninteractive
 if [ "${#missing[@]}" -gt 0 ]; then
 	say "installing: ${missing[*]}"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ "${#bpo_missing[@]}" -gt 0 ]; then
+	say "installing from bookworm-backports: ${bpo_missing[*]}"
+	apt-get install -y -qq --no-install-recommends -t bookworm-backports \
+		"${bpo_missing[@]}" >/dev/null
 fi
 if [ "$have612" = 0 ]; then
 	# The 6.12 ABI is the one bookworm-backports' linux-image-amd64 names.

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,38 @@ static const struct command {
 	  "AF_VALLEY counters: sockets open, connections, traffic" },
 	{ "reset", vstat_reset, NULL,
 	  "zero this namespace's counters (needs CAP_NET_ADMIN)" },
+	{ "ports", NULL, vstat_ports,
+	  "[tcp|udp] [PORT] | attach | detach | reset: per-port statistics (eBPF)" },
 };
+
+/* Commands that read options of their own after their name. */
+static bool own_options(const char *cmd)
+{
+	return !strcmp(cmd, "ports");
+}
+
+/*
+ * The arguments main() parses: all of them, or those before a command
+ * that has options of its own.
+ */
+static int global_argc(int argc, char **argv)
+{
+	int k;
+
+	for (k = 1; k < argc; k++) {
+		if (!strcmp(argv[k], "--"))
+			return argc;
+		if (!strcmp(argv[k], "-i") || !strcmp(argv[k], "-c") ||
+		    !strcmp(argv[k], "--interval") || !strcmp(argv[k], "--count")) {
+			k++;
+			continue;
+		}
+		if (argv[k][0] == '-')
+			continue;
+		return own_options(argv[k]) ? k + 1 : argc;
+	}
+	return argc;
+}
 
 static void usage(FILE *out)
 {
@@ -75,9 +107,10 @@ int main(int argc, char **argv)
 	const char *cmd = "live";
 	char *end;
 	size_t i;
+	int gargc = global_argc(argc, argv);
 	int c;
 
-	while ((c = getopt_long(argc, argv, "i:c:jhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(gargc, argv, "i:c:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			errno = 0;

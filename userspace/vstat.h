@@ -38,6 +38,7 @@ int vstat_stats(const struct vstat_opts *opts);
 int vstat_layers(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_service(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_live(const struct vstat_opts *opts);
+int vstat_ports(const struct vstat_opts *opts, int argc, char **argv);
 
 /* view_layers.c: the rows of a snapshot as text or JSON. */
 void vstat_print_layers(const struct vl_rows *rows);

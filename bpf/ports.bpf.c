@@ -1,0 +1,647 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-port TCP and UDP statistics (see ports.h for the rows and what a
+ * service port is).
+ *
+ * Where each count comes from:
+ *  - packets, bytes, payload, RST segments: cgroup_skb ingress and egress
+ *    on the root cgroup, which see every packet a local socket sends or
+ *    receives (also SYN-ACKs of request sockets and the RSTs the kernel
+ *    sends for closed ports);
+ *  - connections, ESTABLISHED now, closes, set-up time: the
+ *    sock:inet_sock_set_state tracepoint, which also keeps the set of
+ *    listening ports;
+ *  - retransmitted segments: tcp:tcp_retransmit_skb;
+ *  - drops by reason: skb:kfree_skb.
+ * The tracepoints read the kernel's structures with CO-RE, so the object
+ * loads on every kernel with BTF from 6.1 on.
+ *
+ * A socket's role is decided once, at its first packet, and kept in its
+ * socket storage; an accepted socket inherits its listener's.  Counters
+ * are per CPU and added atomically, since a softirq may interrupt the
+ * program on the same CPU.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "ports.h"
+
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define AF_INET		2
+#define AF_INET6	10
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1fff
+#define SOCK_RAW	3
+
+#define TH_FIN		0x01
+#define TH_SYN		0x02
+#define TH_RST		0x04
+#define TH_ACK		0x10
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, VP_ROWS_DEFAULT);	/* set by vstat at load */
+	__type(key, struct vp_key);
+	__type(value, struct vp_row);
+} vp_rows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4 * VP_ROWS_DEFAULT);
+	__type(key, struct vp_drop_key);
+	__type(value, __u64);
+} vp_drops SEC(".maps");
+
+/* The server ports of each namespace: TCP listeners (a count), UDP 1. */
+struct vp_srv_key {
+	__u64 netns;
+	__u16 port;
+	__u8 proto;
+	__u8 pad[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_ROWS_DEFAULT);
+	__type(key, struct vp_srv_key);
+	__type(value, __u32);
+} vp_servers SEC(".maps");
+
+/* What is decided once per socket; accepted sockets get a copy. */
+struct vp_sock {
+	__u64 netns;
+	__u8 role;
+	__u8 decided;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct vp_sock);
+} vp_sk SEC(".maps");
+
+/* When each connection's first SYN was seen, by its 4-tuple. */
+struct vp_syn_key {
+	__u64 netns;
+	__u32 laddr[4];
+	__u32 raddr[4];
+	__u16 lport;
+	__u16 rport;
+	__u32 family;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct vp_syn_key);
+	__type(value, __u64);
+} vp_syn SEC(".maps");
+
+static const struct vp_key overflow_key = { .role = VP_ROLE_OVERFLOW };
+struct vp_row zero_row;
+__u64 zero_u64;
+
+#define add(p, v) __sync_fetch_and_add((p), (v))
+
+/* The row of K, created if new; the overflow row if the table is full. */
+static __always_inline struct vp_row *row_get(const struct vp_key *k)
+{
+	struct vp_row *r;
+
+	r = bpf_map_lookup_elem(&vp_rows, k);
+	if (r)
+		return r;
+	bpf_map_update_elem(&vp_rows, k, &zero_row, BPF_NOEXIST);
+	r = bpf_map_lookup_elem(&vp_rows, k);
+	if (r)
+		return r;
+	return bpf_map_lookup_elem(&vp_rows, &overflow_key);
+}
+
+static __always_inline bool is_server(__u64 netns, __u8 proto, __u16 port)
+{
+	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
+
+	return bpf_map_lookup_elem(&vp_servers, &s);
+}
+
+static __always_inline void server_add(__u64 netns, __u8 proto, __u16 port)
+{
+	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
+	__u32 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&vp_servers, &s);
+	if (n)
+		add(n, 1);
+	else
+		bpf_map_update_elem(&vp_servers, &s, &one, BPF_NOEXIST);
+}
+
+static __always_inline void server_del(__u64 netns, __u8 proto, __u16 port)
+{
+	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
+	__u32 *n;
+
+	n = bpf_map_lookup_elem(&vp_servers, &s);
+	if (n && __sync_fetch_and_add(n, -1) == 1)
+		bpf_map_delete_elem(&vp_servers, &s);
+}
+
+static __always_inline void row_key(struct vp_key *k, __u64 netns, __u8 proto,
+				    __u8 role, __u16 lport, __u16 rport)
+{
+	k->netns = netns;
+	k->proto = proto;
+	k->role = role;
+	k->port = role == VP_ROLE_SERVER ? lport : rport;
+}
+
+/* --- packets: cgroup_skb ------------------------------------------------ */
+
+struct vp_pkt {
+	__u32 bytes;		/* IP length of all the segments */
+	__u32 payload;
+	__u32 segs;
+	__u32 l4;		/* offset of the TCP or UDP header */
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 flags;		/* TCP flags */
+	__u8 family;
+};
+
+static __always_inline int parse(struct __sk_buff *skb, struct vp_pkt *p)
+{
+	__u32 hl, len = skb->len;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return -1;
+		if (ip.frag_off & bpf_htons(IP_OFFSET))
+			return -1;
+		p->proto = ip.protocol;
+		p->l4 = ip.ihl * 4;
+		p->family = AF_INET;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return -1;
+		p->proto = ip6.nexthdr;
+		p->l4 = sizeof(ip6);
+		p->family = AF_INET6;
+	} else {
+		return -1;
+	}
+
+	if (p->proto == IPPROTO_TCP) {
+		struct tcphdr th;
+
+		if (bpf_skb_load_bytes(skb, p->l4, &th, sizeof(th)))
+			return -1;
+		p->sport = bpf_ntohs(th.source);
+		p->dport = bpf_ntohs(th.dest);
+		p->flags = ((__u8 *)&th)[13];
+		hl = p->l4 + th.doff * 4;
+	} else if (p->proto == IPPROTO_UDP) {
+		struct udphdr uh;
+
+		if (bpf_skb_load_bytes(skb, p->l4, &uh, sizeof(uh)))
+			return -1;
+		p->sport = bpf_ntohs(uh.source);
+		p->dport = bpf_ntohs(uh.dest);
+		p->flags = 0;
+		hl = p->l4 + sizeof(uh);
+	} else {
+		return -1;
+	}
+	/* A GSO or GRO packet stands for SEGS packets of its headers each. */
+	p->segs = skb->gso_segs ?: 1;
+	p->payload = len > hl ? len - hl : 0;
+	p->bytes = len + (p->segs - 1) * hl;
+	return 0;
+}
+
+/* The namespace of a socket that has no storage (yet) of ours. */
+static __always_inline __u64 sk_netns(struct bpf_sock *sk)
+{
+	struct tcp_request_sock *req;
+	struct udp6_sock *u6;
+	struct tcp_sock *tp;
+
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (tp)
+		return tp->inet_conn.icsk_inet.sk.__sk_common.skc_net.net->net_cookie;
+	req = bpf_skc_to_tcp_request_sock(sk);
+	if (req)
+		return req->req.req.__req_common.skc_net.net->net_cookie;
+	u6 = bpf_skc_to_udp6_sock(sk);
+	if (u6)
+		return u6->udp.inet.sk.__sk_common.skc_net.net->net_cookie;
+	return 0;
+}
+
+static __always_inline void syn_seen(struct __sk_buff *skb, struct vp_pkt *p,
+				     __u64 netns, int dir)
+{
+	struct vp_syn_key s = { .netns = netns, .family = p->family };
+	__u64 now = bpf_ktime_get_ns();
+	__u32 a[8] = {};
+
+	if (p->family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, 12, a, 8))
+			return;
+		s.laddr[0] = a[dir == VP_IN ? 1 : 0];
+		s.raddr[0] = a[dir == VP_IN ? 0 : 1];
+	} else {
+		if (bpf_skb_load_bytes(skb, 8, a, 32))
+			return;
+		__builtin_memcpy(s.laddr, &a[dir == VP_IN ? 4 : 0], 16);
+		__builtin_memcpy(s.raddr, &a[dir == VP_IN ? 0 : 4], 16);
+	}
+	s.lport = dir == VP_IN ? p->dport : p->sport;
+	s.rport = dir == VP_IN ? p->sport : p->dport;
+	/* A SYN sent again keeps the first one's time. */
+	bpf_map_update_elem(&vp_syn, &s, &now, BPF_NOEXIST);
+}
+
+/*
+ * The role of a socket, or of a packet that has no socket of its own
+ * (a SYN-ACK of a request socket, a reply of the kernel's control socket).
+ */
+static __always_inline __u8 decide(struct bpf_sock *fsk, struct vp_pkt *p,
+				   __u64 netns, __u16 lport, int dir)
+{
+	if (p->proto == IPPROTO_TCP) {
+		if (fsk && fsk->state == BPF_TCP_LISTEN)
+			return VP_ROLE_SERVER;
+		if (is_server(netns, IPPROTO_TCP, lport))
+			return VP_ROLE_SERVER;
+		/* The kernel refusing a connection to a closed port. */
+		if (!fsk && (p->flags & TH_RST))
+			return VP_ROLE_SERVER;
+		return VP_ROLE_CLIENT;
+	}
+	if (is_server(netns, IPPROTO_UDP, lport))
+		return VP_ROLE_SERVER;
+	/* A UDP socket whose first datagram came in serves its port. */
+	if (fsk && dir == VP_IN) {
+		server_add(netns, IPPROTO_UDP, lport);
+		return VP_ROLE_SERVER;
+	}
+	return VP_ROLE_CLIENT;
+}
+
+static __always_inline int count(struct __sk_buff *skb, int dir)
+{
+	struct bpf_sock *sk = skb->sk, *fsk;
+	struct vp_sock *st = NULL;
+	__u16 lport, rport;
+	struct vp_key k = {};
+	struct vp_pkt p;
+	struct vp_row *r;
+	__u64 netns;
+	__u8 role;
+
+	if (!sk || parse(skb, &p))
+		return 1;
+	lport = dir == VP_IN ? p.dport : p.sport;
+	rport = dir == VP_IN ? p.sport : p.dport;
+
+	fsk = bpf_sk_fullsock(sk);
+	if (fsk && fsk->type == SOCK_RAW)
+		fsk = NULL;	/* the kernel's control socket, for any port */
+	if (fsk)
+		st = bpf_sk_storage_get(&vp_sk, fsk, 0,
+					BPF_SK_STORAGE_GET_F_CREATE);
+	if (st && st->decided) {
+		netns = st->netns;
+		role = st->role;
+	} else {
+		netns = st && st->netns ? st->netns : sk_netns(sk);
+		role = decide(fsk, &p, netns, lport, dir);
+		if (st) {
+			st->netns = netns;
+			st->role = role;
+			st->decided = 1;
+		}
+	}
+
+	row_key(&k, netns, p.proto, role, lport, rport);
+	r = row_get(&k);
+	if (!r)
+		return 1;
+	add(&r->packets[dir], p.segs);
+	add(&r->bytes[dir], p.bytes);
+	add(&r->payload[dir], p.payload);
+	if (p.flags & TH_RST)
+		add(&r->resets[dir], 1);
+	if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		syn_seen(skb, &p, netns, dir);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int vp_ingress(struct __sk_buff *skb)
+{
+	return count(skb, VP_IN);
+}
+
+SEC("cgroup_skb/egress")
+int vp_egress(struct __sk_buff *skb)
+{
+	return count(skb, VP_OUT);
+}
+
+/* Every socket a process creates learns its namespace at once. */
+SEC("cgroup/sock_create")
+int vp_sock_create(struct bpf_sock *sk)
+{
+	struct vp_sock *st;
+
+	if (sk->protocol != IPPROTO_TCP && sk->protocol != IPPROTO_UDP)
+		return 1;
+	st = bpf_sk_storage_get(&vp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (st)
+		st->netns = bpf_get_netns_cookie(sk);
+	return 1;
+}
+
+/* --- tracepoints ----------------------------------------------------- */
+
+static __always_inline __u64 netns_of(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+}
+
+/*
+ * The local port: inet_sport, since tcp_set_state() releases the port
+ * (skc_num = 0) before the tracepoint tells of TCP_CLOSE.
+ */
+static __always_inline __u16 local_port(const struct sock *sk)
+{
+	return bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk,
+				       inet_sport));
+}
+
+/*
+ * The row of a TCP socket: its role is the one cgroup_skb decided and
+ * kept in its storage (ST), else (no storage: a socket older than the
+ * programs, or raw tracepoints, which cannot read storage) the listening
+ * ports tell.
+ */
+static __always_inline void tcp_row_key(struct vp_key *k, const struct sock *sk,
+					const struct vp_sock *st)
+{
+	__u16 lport = local_port(sk);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u64 netns = netns_of(sk);
+	__u8 role;
+
+	if (st && st->decided)
+		role = st->role;
+	else
+		role = is_server(netns, IPPROTO_TCP, lport) ?
+		       VP_ROLE_SERVER : VP_ROLE_CLIENT;
+	row_key(k, netns, IPPROTO_TCP, role, lport, rport);
+}
+
+static __always_inline bool v4mapped(const struct in6_addr *a)
+{
+	return a->in6_u.u6_addr32[0] == 0 && a->in6_u.u6_addr32[1] == 0 &&
+	       a->in6_u.u6_addr32[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline __u32 log2_slot(__u64 us)
+{
+	__u32 slot = 0;
+
+	/* slot = bits needed to write US: 0 for 0, k for [2^(k-1), 2^k) */
+#pragma unroll
+	for (int i = 0; i < VP_HIST_SLOTS - 1; i++) {
+		if (us)
+			slot++;
+		us >>= 1;
+	}
+	return slot;
+}
+
+/* SYN to ESTABLISHED, from the first SYN seen by cgroup_skb. */
+static __always_inline void setup_time(const struct sock *sk, struct vp_key *k,
+				       struct vp_row *r)
+{
+	struct vp_syn_key s = { .netns = k->netns };
+	struct in6_addr l6, r6;
+	__u64 *t0, us;
+	__u32 slot;
+
+	s.lport = local_port(sk);
+	s.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	s.family = AF_INET;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6) {
+		l6 = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
+		r6 = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
+		if (!v4mapped(&r6)) {
+			s.family = AF_INET6;
+			__builtin_memcpy(s.laddr, &l6, 16);
+			__builtin_memcpy(s.raddr, &r6, 16);
+		}
+	}
+	if (s.family == AF_INET) {
+		s.laddr[0] = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		s.raddr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	}
+	t0 = bpf_map_lookup_elem(&vp_syn, &s);
+	if (!t0)
+		return;
+	us = (bpf_ktime_get_ns() - *t0) / 1000;
+	bpf_map_delete_elem(&vp_syn, &s);
+	slot = log2_slot(us);
+	if (slot < VP_HIST_SLOTS)
+		add(&r->setup_us[slot], 1);
+}
+
+static __always_inline bool synchronized(int state)
+{
+	return state == TCP_ESTABLISHED || state == TCP_FIN_WAIT1 ||
+	       state == TCP_FIN_WAIT2 || state == TCP_CLOSE_WAIT ||
+	       state == TCP_CLOSING || state == TCP_LAST_ACK;
+}
+
+static __always_inline int set_state(const struct sock *sk, int oldstate,
+				     int newstate, const struct vp_sock *st)
+{
+	struct vp_key k = {};
+	struct vp_row *r;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_LISTEN) {
+		server_add(netns_of(sk), IPPROTO_TCP, local_port(sk));
+		return 0;
+	}
+	/* LISTEN to SYN_RECV is an accepted socket's birth, not the listener. */
+	if (oldstate == TCP_LISTEN) {
+		if (newstate == TCP_CLOSE)
+			server_del(netns_of(sk), IPPROTO_TCP, local_port(sk));
+		return 0;
+	}
+	if (newstate != TCP_ESTABLISHED && oldstate != TCP_ESTABLISHED &&
+	    !(newstate == TCP_CLOSE && synchronized(oldstate)))
+		return 0;
+
+	tcp_row_key(&k, sk, st);
+	r = row_get(&k);
+	if (!r)
+		return 0;
+	if (newstate == TCP_ESTABLISHED) {
+		if (oldstate == TCP_SYN_SENT)
+			add(&r->active, 1);
+		else
+			add(&r->passive, 1);
+		add(&r->established, 1);
+		setup_time(sk, &k, r);
+	}
+	if (oldstate == TCP_ESTABLISHED)
+		add(&r->established, -1);
+	if (newstate == TCP_CLOSE && synchronized(oldstate))
+		add(&r->closed, 1);
+	return 0;
+}
+
+static __always_inline int retransmit(const struct sock *sk,
+				      const struct sk_buff *skb,
+				      const struct vp_sock *st)
+{
+	const struct tcp_skb_cb *cb = (const void *)skb->cb;
+	struct vp_key k = {};
+	struct vp_row *r;
+	__u16 segs;
+
+	tcp_row_key(&k, sk, st);
+	r = row_get(&k);
+	if (!r)
+		return 0;
+	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	add(&r->retrans, segs ?: 1);
+	return 0;
+}
+
+/*
+ * BTF tracepoints read the socket's storage; where the kernel does not
+ * allow them, vstat loads the raw ones instead.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(vp_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	return set_state(sk, oldstate, newstate,
+			 bpf_sk_storage_get(&vp_sk, sk, 0, 0));
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(vp_retransmit, struct sock *sk, struct sk_buff *skb)
+{
+	return retransmit(sk, skb, bpf_sk_storage_get(&vp_sk, sk, 0, 0));
+}
+
+SEC("raw_tp/inet_sock_set_state")
+int BPF_PROG(vp_set_state_raw, const struct sock *sk, int oldstate,
+	     int newstate)
+{
+	return set_state(sk, oldstate, newstate, NULL);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int BPF_PROG(vp_retransmit_raw, const struct sock *sk,
+	     const struct sk_buff *skb)
+{
+	return retransmit(sk, skb, NULL);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(vp_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct vp_drop_key d = { .reason = reason };
+	__u16 proto = BPF_CORE_READ(skb, protocol);
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	unsigned char *nh = head + BPF_CORE_READ(skb, network_header);
+	__u16 ports[2], lport, rport;
+	struct net_device *dev;
+	struct vp_row *r;
+	bool incoming;
+	__u64 netns;
+	__u8 l4, role;
+	__u64 *n;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), nh) || ip.version != 4)
+			return 0;
+		if (ip.frag_off & bpf_htons(IP_OFFSET))
+			return 0;
+		l4 = ip.protocol;
+		nh += ip.ihl * 4;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), nh) ||
+		    ip6.version != 6)
+			return 0;
+		l4 = ip6.nexthdr;
+		nh += sizeof(ip6);
+	} else {
+		return 0;
+	}
+	if (l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
+		return 0;
+	if (bpf_probe_read_kernel(ports, sizeof(ports), nh))
+		return 0;
+
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		netns = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+	else if (BPF_CORE_READ(skb, sk))
+		netns = netns_of(BPF_CORE_READ(skb, sk));
+	else
+		return 0;
+
+	incoming = BPF_CORE_READ(skb, skb_iif) != 0;
+	lport = bpf_ntohs(ports[incoming ? 1 : 0]);
+	rport = bpf_ntohs(ports[incoming ? 0 : 1]);
+	if (is_server(netns, l4, lport) ||
+	    (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
+						       SKB_DROP_REASON_NO_SOCKET)))
+		role = VP_ROLE_SERVER;
+	else
+		role = VP_ROLE_CLIENT;
+	row_key(&d.row, netns, l4, role, lport, rport);
+
+	r = row_get(&d.row);
+	if (!r)
+		return 0;
+	add(&r->drops, 1);
+	if (l4 == IPPROTO_UDP && incoming &&
+	    reason != bpf_core_enum_value(enum skb_drop_reason,
+					  SKB_DROP_REASON_NO_SOCKET))
+		add(&r->rcv_errors, 1);
+
+	n = bpf_map_lookup_elem(&vp_drops, &d);
+	if (!n) {
+		bpf_map_update_elem(&vp_drops, &d, &zero_u64, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&vp_drops, &d);
+	}
+	if (n)
+		add(n, 1);
+	return 0;
+}

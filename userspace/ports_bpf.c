@@ -1,0 +1,604 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The per-port programs' life: load them from the skeleton vstat embeds,
+ * attach them (cgroup_skb and cgroup/sock_create on the root cgroup, raw
+ * tracepoints), pin their links and tables under VP_PIN_DIR so they stay
+ * after vstat exits; read, reset and detach them later from the pins.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/btf.h>
+#include <linux/capability.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "genl.h"
+#include "ports_bpf.h"
+#include "ports.skel.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+#define BPFFS		"/sys/fs/bpf"
+#define VMLINUX_BTF	"/sys/kernel/btf/vmlinux"
+
+/* The tables vstat reads, pinned by these names under VP_PIN_DIR. */
+#define PIN_ROWS	VP_PIN_DIR "/rows"
+#define PIN_DROPS	VP_PIN_DIR "/drops"
+
+static const char need_bpf[] =
+	"reading per-port statistics needs CAP_BPF (run as root)";
+
+static int quiet_print(enum libbpf_print_level level, const char *fmt,
+		       va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("VSTAT_DEBUG"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int fail(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return VL_EXIT_FAIL;
+}
+
+static bool fs_is(const char *path, long magic)
+{
+	struct statfs s;
+
+	return !statfs(path, &s) && s.f_type == magic;
+}
+
+/* Why the pins cannot be used, in words; ERR is the failing call's errno. */
+static int pins_fail(const char *prog, int err)
+{
+	if (err == EPERM || err == EACCES)
+		return fail(prog, "%s", need_bpf);
+	if (!fs_is(BPFFS, BPF_FS_MAGIC))
+		return fail(prog, "bpffs is not mounted on %s (mount it: mount -t bpf bpf %s)",
+			    BPFFS, BPFFS);
+	if (err == ENOENT)
+		return fail(prog, "per-port statistics are not attached (try: vstat ports attach)");
+	return fail(prog, "cannot open %s: %s", VP_PIN_DIR, strerror(err));
+}
+
+int vp_attached(void)
+{
+	struct stat st;
+
+	return !stat(VP_PIN_DIR, &st);
+}
+
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct d[2] = { { 0 } };
+
+	if (syscall(SYS_capget, &h, d))
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Remove everything under VP_PIN_DIR, then the directory. */
+static int unpin_all(void)
+{
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(VP_PIN_DIR);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) && !err)
+			err = -errno;
+	}
+	closedir(d);
+	if (rmdir(VP_PIN_DIR) && !err)
+		err = -errno;
+	return err;
+}
+
+static int pin_link(struct bpf_link *l, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/link_%s", VP_PIN_DIR, name);
+	return bpf_link__pin(l, path);
+}
+
+/* The overflow row exists from the start, so it always has its slot. */
+static int make_overflow_row(int fd)
+{
+	struct vp_key k = { .role = VP_ROLE_OVERFLOW };
+	int ncpu = libbpf_num_possible_cpus();
+	struct vp_row *zero;
+	int err;
+
+	if (ncpu < 1)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map_update_elem(fd, &k, zero, BPF_NOEXIST) ? -errno : 0;
+	free(zero);
+	return err;
+}
+
+/*
+ * Load with the BTF tracepoints (they read the sockets' storage); where
+ * the kernel refuses those, with the raw ones.
+ */
+static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
+{
+	struct ports_bpf *skel = ports_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	bpf_program__set_autoload(skel->progs.vp_set_state, btf_tp);
+	bpf_program__set_autoload(skel->progs.vp_retransmit, btf_tp);
+	bpf_program__set_autoload(skel->progs.vp_set_state_raw, !btf_tp);
+	bpf_program__set_autoload(skel->progs.vp_retransmit_raw, !btf_tp);
+	bpf_map__set_max_entries(skel->maps.vp_rows, rows);
+	bpf_map__set_max_entries(skel->maps.vp_drops, 4 * rows);
+	bpf_map__set_max_entries(skel->maps.vp_servers, rows);
+	err = ports_bpf__load(skel);
+	if (err) {
+		ports_bpf__destroy(skel);
+		return err;
+	}
+	*skelp = skel;
+	return 0;
+}
+
+static int attach_one(const char *prog, struct bpf_program *p, int cg,
+		      const char *name)
+{
+	struct bpf_link *l;
+	int err;
+
+	l = cg >= 0 ? bpf_program__attach_cgroup(p, cg) : bpf_program__attach(p);
+	err = libbpf_get_error(l);
+	if (err)
+		return fail(prog, "cannot attach the program for %s: %s", name,
+			    strerror(-err));
+	err = pin_link(l, name);
+	if (err) {
+		bpf_link__destroy(l);
+		return fail(prog, "cannot pin the program for %s under %s: %s",
+			    name, VP_PIN_DIR, strerror(-err));
+	}
+	/* The pin keeps the link: closing ours does not detach it. */
+	bpf_link__disconnect(l);
+	bpf_link__destroy(l);
+	return VL_EXIT_OK;
+}
+
+static int load_and_attach(const char *prog, uint32_t rows, int cg)
+{
+	struct ports_bpf *skel = NULL;
+	bool btf_tp = true;
+	int err;
+
+	err = load(&skel, rows, btf_tp);
+	if (err && err != -EPERM && err != -EACCES) {
+		btf_tp = false;
+		err = load(&skel, rows, btf_tp);
+	}
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			return fail(prog, "%s", need_bpf);
+		return fail(prog, "the kernel refused the per-port programs: %s (VSTAT_DEBUG=1 shows the verifier's log)",
+			    strerror(-err));
+	}
+	err = make_overflow_row(bpf_map__fd(skel->maps.vp_rows));
+	if (err) {
+		ports_bpf__destroy(skel);
+		return fail(prog, "cannot make the overflow row: %s",
+			    strerror(-err));
+	}
+	err = attach_one(prog, skel->progs.vp_ingress, cg, "ingress") ||
+	      attach_one(prog, skel->progs.vp_egress, cg, "egress") ||
+	      attach_one(prog, skel->progs.vp_sock_create, cg, "sock_create") ||
+	      attach_one(prog, btf_tp ? skel->progs.vp_set_state :
+			 skel->progs.vp_set_state_raw, -1, "set_state") ||
+	      attach_one(prog, btf_tp ? skel->progs.vp_retransmit :
+			 skel->progs.vp_retransmit_raw, -1, "retransmit") ||
+	      attach_one(prog, skel->progs.vp_kfree_skb, -1, "kfree_skb");
+	if (!err && (bpf_map__pin(skel->maps.vp_rows, PIN_ROWS) ||
+		     bpf_map__pin(skel->maps.vp_drops, PIN_DROPS)))
+		err = fail(prog, "cannot pin the tables under %s: %s",
+			   VP_PIN_DIR, strerror(errno));
+	ports_bpf__destroy(skel);
+	return err ? VL_EXIT_FAIL : VL_EXIT_OK;
+}
+
+/* Where cgroup v2 is mounted (/sys/fs/cgroup, or .../unified on hybrid). */
+static int cgroup2_root(char *path, size_t size)
+{
+	char line[512], dir[256], type[32];
+	int found = -ENOENT;
+	FILE *f;
+
+	f = fopen("/proc/self/mounts", "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %255s %31s", dir, type) == 2 &&
+		    !strcmp(type, "cgroup2")) {
+			snprintf(path, size, "%s", dir);
+			found = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int vp_attach(const char *prog, uint32_t rows)
+{
+	char cgroot[256];
+	int cg, ret;
+
+	libbpf_set_print(quiet_print);
+	if (!has_cap(CAP_BPF) && !has_cap(CAP_SYS_ADMIN))
+		return fail(prog, "%s", need_bpf);
+	if (access(VMLINUX_BTF, R_OK))
+		return fail(prog, "this kernel has no BTF (%s): per-port statistics need a kernel built with CONFIG_DEBUG_INFO_BTF",
+			    VMLINUX_BTF);
+	if (!fs_is(BPFFS, BPF_FS_MAGIC))
+		return fail(prog, "bpffs is not mounted on %s (mount it: mount -t bpf bpf %s)",
+			    BPFFS, BPFFS);
+	if (cgroup2_root(cgroot, sizeof(cgroot)))
+		return fail(prog, "cgroup v2 is not mounted (mount it: mount -t cgroup2 none /sys/fs/cgroup)");
+	if (mkdir(VP_PIN_DIR, 0700)) {
+		if (errno == EEXIST)
+			return fail(prog, "per-port statistics are already attached (%s; vstat ports detach removes them)",
+				    VP_PIN_DIR);
+		return fail(prog, "cannot make %s: %s", VP_PIN_DIR,
+			    strerror(errno));
+	}
+	cg = open(cgroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg < 0)
+		ret = fail(prog, "cannot open %s: %s", cgroot, strerror(errno));
+	else
+		ret = load_and_attach(prog, rows, cg);
+	if (ret != VL_EXIT_OK)
+		unpin_all();
+	if (cg >= 0)
+		close(cg);
+	return ret;
+}
+
+int vp_detach(const char *prog)
+{
+	int err;
+
+	if (!vp_attached()) {
+		if (!fs_is(BPFFS, BPF_FS_MAGIC))
+			return pins_fail(prog, ENOENT);
+		return fail(prog, "per-port statistics are not attached");
+	}
+	err = unpin_all();
+	if (err)
+		return pins_fail(prog, -err);
+	return VL_EXIT_OK;
+}
+
+/* Open both tables; 0 or a VL_EXIT_* status, with a message. */
+static int open_tables(const char *prog, int *rows, int *drops)
+{
+	libbpf_set_print(quiet_print);
+	*rows = bpf_obj_get(PIN_ROWS);
+	if (*rows < 0)
+		return pins_fail(prog, errno);
+	*drops = bpf_obj_get(PIN_DROPS);
+	if (*drops < 0) {
+		close(*rows);
+		return pins_fail(prog, errno);
+	}
+	return 0;
+}
+
+static void sum_row(struct vp_row *sum, const struct vp_row *cpu, int ncpu)
+{
+	const __u64 *c = (const __u64 *)cpu;
+	__u64 *s = (__u64 *)sum;
+	size_t i, n = sizeof(*sum) / sizeof(__u64);
+	int k;
+
+	memset(sum, 0, sizeof(*sum));
+	for (k = 0; k < ncpu; k++)
+		for (i = 0; i < n; i++)
+			s[i] += c[k * n + i];
+}
+
+static int cmp_key(const struct vp_key *a, const struct vp_key *b)
+{
+	return memcmp(a, b, sizeof(*a));
+}
+
+static struct vp_entry *find_entry(struct vp_table *t, const struct vp_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!cmp_key(&t->e[i].key, k))
+			return &t->e[i];
+	return NULL;
+}
+
+static int read_rows(int fd, struct vp_table *t, int ncpu)
+{
+	struct vp_key k, next, *prev = NULL;
+	struct vp_row *vals;
+	size_t cap = 0;
+	int err = 0;
+
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;	/* deleted meanwhile */
+		if (t->n == cap) {
+			struct vp_entry *e;
+
+			cap = cap ? 2 * cap : 64;
+			e = realloc(t->e, cap * sizeof(*e));
+			if (!e) {
+				err = -ENOMEM;
+				break;
+			}
+			t->e = e;
+		}
+		memset(&t->e[t->n], 0, sizeof(t->e[0]));
+		t->e[t->n].key = k;
+		sum_row(&t->e[t->n].row, vals, ncpu);
+		t->n++;
+	}
+	free(vals);
+	return err;
+}
+
+static int read_drops(int fd, struct vp_table *t, int ncpu)
+{
+	struct vp_drop_key k, next, *prev = NULL;
+	struct vp_reason_count *rc;
+	struct vp_entry *e;
+	__u64 *vals, sum;
+	int err = 0, c;
+
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		e = find_entry(t, &k.row);
+		if (!e)
+			continue;	/* reset meanwhile */
+		for (sum = 0, c = 0; c < ncpu; c++)
+			sum += vals[c];
+		rc = realloc(e->drops, (e->n_drops + 1) * sizeof(*rc));
+		if (!rc) {
+			err = -ENOMEM;
+			break;
+		}
+		e->drops = rc;
+		rc[e->n_drops].reason = k.reason;
+		rc[e->n_drops].count = sum;
+		e->n_drops++;
+	}
+	free(vals);
+	return err;
+}
+
+int vp_read(const char *prog, struct vp_table *t)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int rows, drops, err;
+
+	memset(t, 0, sizeof(*t));
+	err = open_tables(prog, &rows, &drops);
+	if (err)
+		return err;
+	if (!bpf_obj_get_info_by_fd(rows, &info, &len))
+		t->max_rows = info.max_entries;
+	err = ncpu < 1 ? ncpu : read_rows(rows, t, ncpu);
+	if (!err)
+		err = read_drops(drops, t, ncpu);
+	close(rows);
+	close(drops);
+	if (err) {
+		vp_table_free(t);
+		return fail(prog, "cannot read the per-port tables: %s",
+			    strerror(-err));
+	}
+	return VL_EXIT_OK;
+}
+
+void vp_table_free(struct vp_table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->e[i].drops);
+	free(t->e);
+	memset(t, 0, sizeof(*t));
+}
+
+/* Zero every row but its ESTABLISHED gauge; forget the drops. */
+static int reset_rows(int fd, int ncpu)
+{
+	struct vp_key k, next, *prev = NULL;
+	struct vp_row *vals;
+	int c, err = 0;
+
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++) {
+			__s64 est = vals[c].established;
+
+			memset(&vals[c], 0, sizeof(vals[c]));
+			vals[c].established = est;
+		}
+		if (bpf_map_update_elem(fd, &k, vals, BPF_EXIST) &&
+		    errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+static int clear_drops(int fd)
+{
+	struct vp_drop_key k;
+
+	while (!bpf_map_get_next_key(fd, NULL, &k))
+		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+int vp_reset(const char *prog)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int rows, drops, err;
+
+	if (!has_cap(CAP_NET_ADMIN))
+		return fail(prog, "resetting per-port statistics needs CAP_NET_ADMIN");
+	err = open_tables(prog, &rows, &drops);
+	if (err)
+		return err;
+	err = ncpu < 1 ? ncpu : reset_rows(rows, ncpu);
+	if (!err)
+		err = clear_drops(drops);
+	close(rows);
+	close(drops);
+	if (err)
+		return fail(prog, "cannot reset the per-port tables: %s",
+			    strerror(-err));
+	return VL_EXIT_OK;
+}
+
+uint64_t vp_netns_self(void)
+{
+	uint64_t cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+		cookie = 0;
+	close(fd);
+	return cookie;
+}
+
+/* The names of enum skb_drop_reason, from the kernel's BTF, once. */
+static char **reasons;
+static size_t n_reasons;
+
+static void load_reasons(void)
+{
+	static bool loaded;
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	struct btf *btf;
+	__s32 id;
+	int i, n;
+
+	if (loaded)
+		return;
+	loaded = true;
+	btf = btf__load_vmlinux_btf();
+	if (libbpf_get_error(btf))
+		return;
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	t = id > 0 ? btf__type_by_id(btf, id) : NULL;
+	n = t ? btf_vlen(t) : 0;
+	e = t ? btf_enum(t) : NULL;
+	for (i = 0; i < n; i++) {
+		const char *name = btf__name_by_offset(btf, e[i].name_off);
+		size_t v = (size_t)e[i].val;
+		char *s, *p;
+
+		if (!name || e[i].val < 0 || v > 4096)
+			continue;
+		if (!strncmp(name, "SKB_DROP_REASON_", 16))
+			name += 16;
+		if (v >= n_reasons) {
+			char **r = realloc(reasons, (v + 1) * sizeof(*r));
+
+			if (!r)
+				break;
+			memset(r + n_reasons, 0,
+			       (v + 1 - n_reasons) * sizeof(*r));
+			reasons = r;
+			n_reasons = v + 1;
+		}
+		s = strdup(name);
+		if (!s)
+			break;
+		for (p = s; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p += 'a' - 'A';
+		free(reasons[v]);
+		reasons[v] = s;
+	}
+	btf__free(btf);
+}
+
+const char *vp_drop_reason(uint32_t reason)
+{
+	static char buf[24];
+
+	load_reasons();
+	if (reason < n_reasons && reasons[reason])
+		return reasons[reason];
+	snprintf(buf, sizeof(buf), "reason_%u", reason);
+	return buf;
+}
