@@ -6,6 +6,8 @@
  * after vstat exits; read, reset and detach them later from the pins.
  */
 #include <dirent.h>
+#include <limits.h>
+#include <sched.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -77,7 +79,7 @@ static int pins_fail(const char *prog, int err)
 	if (err == EPERM || err == EACCES)
 		return fail(prog, "%s", need_bpf);
 	if (!fs_is(BPFFS, BPF_FS_MAGIC))
-		return fail(prog, "bpffs is not mounted on %s (mount it: mount -t bpf bpf %s)",
+		return fail(prog, "bpffs is not mounted on %s (mount it: mount -t bpf bpf %s; under ip netns exec, use vstat ports -N NAME instead)",
 			    BPFFS, BPFFS);
 	if (err == ENOENT)
 		return fail(prog, "per-port statistics are not attached (try: vstat ports attach)");
@@ -536,6 +538,35 @@ uint64_t vp_netns_self(void)
 		cookie = 0;
 	close(fd);
 	return cookie;
+}
+
+int vp_netns_named(const char *prog, const char *name, uint64_t *cookie)
+{
+	char path[PATH_MAX];
+	int fd, home, err = 0;
+
+	if (strchr(name, '/'))
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(prog, "no network namespace '%s' (%s: %s)", name,
+			    path, strerror(errno));
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0 || setns(fd, CLONE_NEWNET))
+		err = errno;
+	else
+		*cookie = vp_netns_self();
+	if (home >= 0 && !err && setns(home, CLONE_NEWNET))
+		err = errno;
+	close(fd);
+	if (home >= 0)
+		close(home);
+	if (err)
+		return fail(prog, "cannot enter the network namespace '%s': %s",
+			    name, strerror(err));
+	return VL_EXIT_OK;
 }
 
 /* The names of enum skb_drop_reason, from the kernel's BTF, once. */

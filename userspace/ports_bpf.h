@@ -48,6 +48,9 @@ int vp_attached(void);
 /* The cookie of the caller's network namespace, 0 if unknown. */
 uint64_t vp_netns_self(void);
 
+/* The cookie of namespace NAME (/run/netns/NAME); a VL_EXIT_* status. */
+int vp_netns_named(const char *prog, const char *name, uint64_t *cookie);
+
 /* The kernel's name of a drop reason, from its BTF ("no_socket"). */
 const char *vp_drop_reason(uint32_t reason);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <netinet/in.h>
 
 #include "genl.h"
@@ -156,7 +157,7 @@ struct ports_opts {
 
 static void out_histogram(struct out *o, const struct vp_row *r)
 {
-	char label[40];
+	char label[64];
 	int i, last = -1;
 
 	for (i = 0; i < VP_HIST_SLOTS; i++)
@@ -287,6 +288,14 @@ static uint64_t sort_value(const struct ports_opts *po, const struct vp_row *r)
 }
 
 static const struct ports_opts *sorting;
+
+static double vp_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int cmp_entries(const void *a, const void *b)
 {
@@ -456,6 +465,71 @@ static int show_rates(struct out *o, struct ports_opts *po)
 	return err;
 }
 
+/*
+ * The live view's block: this namespace's busiest rows by bytes per
+ * second since the last call, at most MAX lines; nothing when the
+ * programs are not attached or not readable.  Returns the lines printed.
+ */
+int vstat_ports_block(struct vstat_ports_live *pl, int max)
+{
+	struct ports_opts po = { .port = -1, .netns = vp_netns_self() };
+	struct vp_table cur, snap;
+	int lines = 0;
+	double t, dt;
+	size_t i;
+
+	if (max < 2 || !vp_attached() || access(VP_PIN_DIR, R_OK | X_OK) ||
+	    vp_read(VSTAT_PROG, &cur))
+		return 0;
+	t = vp_now();
+	dt = t - pl->t;
+	/* The totals, kept for the next rates. */
+	snap.n = cur.n;
+	snap.max_rows = cur.max_rows;
+	snap.e = malloc(cur.n * sizeof(*snap.e) + 1);
+	if (!snap.e) {
+		vp_table_free(&cur);
+		return 0;
+	}
+	memcpy(snap.e, cur.e, cur.n * sizeof(*snap.e));
+	for (i = 0; i < snap.n; i++) {
+		const struct vp_entry *p = find(&pl->prev, &cur.e[i].key);
+
+		snap.e[i].drops = NULL;
+		snap.e[i].n_drops = 0;
+		if (p)
+			row_sub(&cur.e[i].row, &p->row);
+	}
+	vp_table_free(&pl->prev);
+	pl->prev = snap;
+	if (!pl->t)
+		dt = 0;
+	pl->t = t;
+	select_rows(&cur, &po);
+	printf("\033[1mPORTS\033[0m busiest by bytes/s %17s %12s %10s\n",
+	       "bytes in/s", "bytes out/s", "packets/s");
+	lines++;
+	for (i = 0; i < cur.n && lines < max && dt > 0; i++) {
+		const struct vp_entry *e = &cur.e[i];
+
+		if (!e->row.bytes[VP_IN] && !e->row.bytes[VP_OUT])
+			break;
+		printf("  %-4s %5u %-10.10s %-8s %12.0f %12.0f %10.0f\n",
+		       proto_name(&e->key), e->key.port, service_name(&e->key),
+		       role_names[e->key.role], e->row.bytes[VP_IN] / dt,
+		       e->row.bytes[VP_OUT] / dt,
+		       (e->row.packets[VP_IN] + e->row.packets[VP_OUT]) / dt);
+		lines++;
+	}
+	vp_table_free(&cur);
+	return lines;
+}
+
+void vstat_ports_live_free(struct vstat_ports_live *pl)
+{
+	vp_table_free(&pl->prev);
+}
+
 static int usage_error(const char *fmt, const char *arg)
 {
 	fprintf(stderr, "%s: ", VSTAT_PROG);
@@ -506,6 +580,7 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "interval", required_argument, NULL, 'i' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "netns", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const sorts[] = { "bytes", "packets", "conns",
@@ -513,6 +588,7 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 	struct vstat_opts vo = *opts;
 	struct ports_opts po = { .vo = &vo, .port = -1 };
 	struct out o = { .per = 1 };
+	const char *netns = NULL;
 	struct vp_table t;
 	bool rates = false;
 	int c, err;
@@ -531,9 +607,12 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 
 	/* Options may come anywhere; argv[0] is an argument, not our name. */
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "s:n:Aji:c:", longopts,
+	while ((c = getopt_long(argc + 1, argv - 1, "s:n:Aji:c:N:", longopts,
 				NULL)) != -1) {
 		switch (c) {
+		case 'N':
+			netns = optarg;
+			break;
 		case 's':
 			for (i = 0; i < sizeof(sorts) / sizeof(sorts[0]); i++)
 				if (!strcmp(optarg, sorts[i]))
@@ -584,7 +663,13 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 					   a);
 	}
 
-	po.netns = vp_netns_self();
+	if (netns) {
+		err = vp_netns_named(VSTAT_PROG, netns, &po.netns);
+		if (err)
+			return err;
+	} else {
+		po.netns = vp_netns_self();
+	}
 	o.mode = vo.json ? OUT_JSON : po.port >= 0 ? OUT_LINES : OUT_CELLS;
 	if (rates)
 		return show_rates(&o, &po);
