@@ -3,8 +3,9 @@
 #
 # make bench, in one 6.12 guest run: AF_VALLEY beside AF_UNIX and TCP/UDP
 # (tests/bench/vbench.c), then the per-layer counters beside no module and
-# nftables (tests/bench/layers.sh).  Not a test: it prints figures and
-# ratios.
+# nftables (tests/bench/layers.sh), then the per-port eBPF programs beside
+# nothing and nftables (tests/bench/ports.sh).  Not a test: it prints
+# figures and ratios.
 #
 # The guest's clock counts instructions (QEMU -icount, 8 ns each; its two
 # vCPUs take turns on one host thread): a figure is then a count of the
@@ -29,6 +30,8 @@ tests/build-module.sh "/lib/modules/$kver/build" build/bench/hooks-only \
 mkdir -p build/bench
 ${CC:-cc} -O2 -Wall -Wextra -Werror -I kmod/uapi -o build/bench/vbench tests/bench/vbench.c
 ${CC:-cc} -O2 -Wall -Wextra -Werror -o build/bench/lbench tests/bench/lbench.c
+# vstat and its per-port programs (tests/bench/ports.sh).
+make -C userspace >/dev/null
 
 echo "bench: one $kver guest under QEMU (TCG, 2 vCPUs, instruction-counted clock); about 13 minutes"
 tests/vm/run.sh --kver "$kver" --ko "$dir/src/kmod/valley.ko" \

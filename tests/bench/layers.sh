@@ -25,15 +25,9 @@
 # builds; starts and ends with valley.ko loaded.
 set -u
 
-LB=$VALLEY_SRC/build/bench/lbench
+. "$(dirname "$0")/lib.sh"
 HOOKS_KO=$VALLEY_SRC/build/bench/hooks-only/src/kmod/valley.ko
 [ -f "$HOOKS_KO" ] || { echo "layers.sh: no $HOOKS_KO (bench.sh builds it)" >&2; exit 1; }
-# on CPU N, when there are two
-on() {
-	if [ "$(nproc)" -ge 2 ]; then taskset -c "$@"; else shift; "$@"; fi
-}
-SECS=1
-ROUNDS=9
 
 # link_chain NAME HOOK DEV: a netdev chain counting what valley's link
 # layer counts.
@@ -87,22 +81,6 @@ table inet vlayers {
 NFT
 }
 
-setup() {
-	ip netns add lba
-	ip netns add lbb
-	ip link add a0 netns lba type veth peer name b0 netns lbb
-	ip -n lba addr add 10.0.9.1/24 dev a0
-	ip -n lbb addr add 10.0.9.2/24 dev b0
-	ip -n lba link set a0 up
-	ip -n lbb link set b0 up
-	ip -n lba link set lo up
-	ip -n lbb link set lo up
-	ip -n lba neigh replace 10.0.9.2 dev a0 nud permanent \
-		lladdr "$(ip -n lbb -br link show b0 | awk '{print $3}')"
-	ip -n lbb neigh replace 10.0.9.1 dev b0 nud permanent \
-		lladdr "$(ip -n lba -br link show a0 | awk '{print $3}')"
-}
-
 # config NAME: no module, valley.ko, its hooks only, or nftables' counters.
 config() {
 	ip netns exec lba nft flush ruleset
@@ -118,37 +96,8 @@ config() {
 	esac
 }
 
-# run_pair KIND [CPU]: the sender's figure (UDP) or the receiver's (TCP)
-# for one run, the receiver on CPU (default 1).
-run_pair() {
-	local out rx
-
-	out=$(mktemp)
-	if [ "$1" = udp ]; then
-		on "${2:-1}" ip netns exec lbb "$LB" udp-recv 9000 "$(awk "BEGIN { print $SECS + 0.5 }")" >"$out" &
-	else
-		on 1 ip netns exec lbb "$LB" tcp-recv 9001 >"$out" &
-	fi
-	rx=$!
-	until [ -s "$out" ]; do sleep 0.05; done
-	if [ "$1" = udp ]; then
-		on 0 ip netns exec lba "$LB" udp-send 10.0.9.2 9000 "$SECS"
-	else
-		on 0 ip netns exec lba "$LB" tcp-send 10.0.9.2 9001 "$SECS"
-	fi
-	wait "$rx"
-	[ "$1" = tcp ] && tail -n 1 "$out"
-	rm -f "$out"
-}
-
 setup
-sinkout=$(mktemp)
-ip netns exec lbb "$LB" udp-sink 9002 >"$sinkout" &
-sink_pid=$!
-until [ -s "$sinkout" ]; do
-	kill -0 "$sink_pid" 2>/dev/null || { echo "layers.sh: udp-sink failed" >&2; exit 1; }
-	sleep 0.05
-done
+sink_start || exit 1
 configs=(none valley hooks nft)
 declare -A udp udp0 sink tcp
 for ((round = 0; round < ROUNDS; round++)); do
@@ -160,16 +109,12 @@ for ((round = 0; round < ROUNDS; round++)); do
 		SECS=0.5 run_pair udp >/dev/null
 		udp[$c]+="$(run_pair udp) "
 		udp0[$c]+="$(run_pair udp 0) "
-		sink[$c]+="$(on 0 ip netns exec lba "$LB" udp-send 10.0.9.2 9002 "$SECS") "
+		sink[$c]+="$(sink_send) "
 		tcp[$c]+="$(run_pair tcp) "
 	done
 done
 config valley
-kill "$sink_pid"
-wait "$sink_pid" 2>/dev/null
-rm -f "$sinkout"
-ip netns del lba
-ip netns del lbb
+teardown
 
 # stats NONE VALLEY HOOKS NFT: per-round lists in, one line out: the
 # medians of each; of valley/none with its 96% interval (ranks 2 and 8 of
@@ -196,14 +141,6 @@ stats() {
 		printf " %s %s", med(rh, k), med(rf, k)
 		a = med(vf, k); printf " %s %s %s\n", a, lo, hi
 	}'
-}
-
-# verdict WHAT VALUE LO HI: met when the whole interval is at least VALUE.
-verdict() {
-	awk -v w="$1" -v t="$2" -v lo="$3" -v hi="$4" 'BEGIN {
-		v = lo >= t ? "met" : hi < t ? "missed" : \
-			"undecided (the interval straddles it)"
-		printf "  %-58s %.2fx [%.2f-%.2f]: %s\n", w, t, lo, hi, v }'
 }
 
 echo

@@ -9,7 +9,8 @@
 #   demo   a short scripted tour of vstat
 #   shell  an interactive shell on the console (the demo with a terminal)
 #   canary load the module and nothing else (the debug lane's self-test)
-#   bench  run the benchmarks (build/bench/vbench, tests/bench/layers.sh),
+#   bench  run the benchmarks (build/bench/vbench, tests/bench/layers.sh
+#          and ports.sh),
 #          output in bench.txt
 # On a kernel with kmemleak, a scan after the run leaves its report in the
 # results share as kmemleak.txt.  The kernel log is copied last, as
@@ -154,7 +155,8 @@ canary) load_module; echo "$?" >"$results/status"; kmemleak_scan ;;
 bench)
 	# AF_VALLEY's figures on one CPU, as before the guest had two.
 	load_module && { taskset -c 0 "$VALLEY_SRC/build/bench/vbench" &&
-		"$VALLEY_SRC/tests/bench/layers.sh"; } >"$results/bench.txt" 2>&1
+		"$VALLEY_SRC/tests/bench/layers.sh" &&
+		"$VALLEY_SRC/tests/bench/ports.sh"; } >"$results/bench.txt" 2>&1
 	echo "$?" >"$results/status"
 	;;
 demo) run_demo; echo "$?" >"$results/status" ;;

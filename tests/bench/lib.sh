@@ -1,0 +1,93 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# What the guest-side benchmarks share (sourced by layers.sh and
+# ports.sh): two namespaces lba and lbb joined by veth (10.0.9.1 and
+# 10.0.9.2, static neighbours), tests/bench/lbench's senders and
+# receivers on chosen CPUs, a UDP socket on port 9002 that never reads,
+# and the verdict line of a target.
+
+LB=$VALLEY_SRC/build/bench/lbench
+SECS=1
+ROUNDS=9
+
+# on CPU N, when there are two
+on() {
+	if [ "$(nproc)" -ge 2 ]; then taskset -c "$@"; else shift; "$@"; fi
+}
+
+setup() {
+	ip netns add lba
+	ip netns add lbb
+	ip link add a0 netns lba type veth peer name b0 netns lbb
+	ip -n lba addr add 10.0.9.1/24 dev a0
+	ip -n lbb addr add 10.0.9.2/24 dev b0
+	ip -n lba link set a0 up
+	ip -n lbb link set b0 up
+	ip -n lba link set lo up
+	ip -n lbb link set lo up
+	ip -n lba neigh replace 10.0.9.2 dev a0 nud permanent \
+		lladdr "$(ip -n lbb -br link show b0 | awk '{print $3}')"
+	ip -n lbb neigh replace 10.0.9.1 dev b0 nud permanent \
+		lladdr "$(ip -n lba -br link show a0 | awk '{print $3}')"
+}
+
+teardown() {
+	sink_stop
+	ip netns del lba
+	ip netns del lbb
+}
+
+# sink_start: lbb's UDP socket on port 9002 that never reads.
+sink_start() {
+	sinkout=$(mktemp)
+	ip netns exec lbb "$LB" udp-sink 9002 >"$sinkout" &
+	sink_pid=$!
+	until [ -s "$sinkout" ]; do
+		kill -0 "$sink_pid" 2>/dev/null || { echo "bench: udp-sink failed" >&2; return 1; }
+		sleep 0.05
+	done
+}
+
+sink_stop() {
+	kill "$sink_pid"
+	wait "$sink_pid" 2>/dev/null
+	rm -f "$sinkout"
+}
+
+# sink_send: the sender's figure into the socket that never reads.
+sink_send() {
+	on 0 ip netns exec lba "$LB" udp-send 10.0.9.2 9002 "$SECS"
+}
+
+# run_pair KIND [CPU]: the sender's figure (UDP) or the receiver's (TCP)
+# for one run, the receiver on CPU (default 1).
+run_pair() {
+	local out rx
+
+	out=$(mktemp)
+	if [ "$1" = udp ]; then
+		on "${2:-1}" ip netns exec lbb "$LB" udp-recv 9000 "$(awk "BEGIN { print $SECS + 0.5 }")" >"$out" &
+	else
+		on 1 ip netns exec lbb "$LB" tcp-recv 9001 >"$out" &
+	fi
+	rx=$!
+	until [ -s "$out" ]; do sleep 0.05; done
+	if [ "$1" = udp ]; then
+		on 0 ip netns exec lba "$LB" udp-send 10.0.9.2 9000 "$SECS"
+	else
+		on 0 ip netns exec lba "$LB" tcp-send 10.0.9.2 9001 "$SECS"
+	fi
+	wait "$rx"
+	[ "$1" = tcp ] && tail -n 1 "$out"
+	rm -f "$out"
+}
+
+# verdict WHAT VALUE LO HI: met when the whole interval is at least VALUE.
+verdict() {
+	awk -v w="$1" -v t="$2" -v lo="$3" -v hi="$4" 'BEGIN {
+		v = lo >= t ? "met" : hi < t ? "missed" : \
+			"undecided (the interval straddles it)"
+		printf "  %-58s %.2fx [%.2f-%.2f]: %s\n", w, t, lo, hi, v }'
+}
+

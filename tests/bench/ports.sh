@@ -1,0 +1,145 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The per-port eBPF programs' cost, in a guest (run by make bench after
+# layers.sh, on the same veth pair and lbench): 64-byte UDP datagrams to
+# a reader on CPU 1 and to a socket that never reads, and a TCP stream,
+# with nothing attached, with valley's per-port programs (vstat ports
+# attach), and with nftables counting the same per-port packets and bytes
+# (a dynamic set with counters keyed by protocol and port, both ways).
+# valley.ko is unloaded throughout: the programs need no module.
+# Nine rounds, the configurations rotating; each round gives ratios to
+# "nothing", and the cost ratio (1 - ports/none) / (1 - nft/none); the
+# table shows medians with 96% intervals.
+# Needs VALLEY_SRC; leaves valley.ko loaded if it was.
+set -u
+
+. "$(dirname "$0")/lib.sh"
+VSTAT=$VALLEY_SRC/userspace/vstat
+
+nft_ruleset() {
+	cat <<NFT
+table inet vports {
+	set in_ports {
+		type inet_proto . inet_service
+		size 65536
+		flags dynamic
+		counter
+	}
+	set out_ports {
+		type inet_proto . inet_service
+		size 65536
+		flags dynamic
+		counter
+	}
+	chain in {
+		type filter hook input priority 0;
+		meta l4proto { tcp, udp } update @in_ports { meta l4proto . th dport }
+	}
+	chain out {
+		type filter hook output priority 0;
+		meta l4proto { tcp, udp } update @out_ports { meta l4proto . th sport }
+	}
+}
+NFT
+}
+
+# config NAME: nothing, the per-port programs, or nftables' sets.
+config() {
+	ip netns exec lba nft flush ruleset
+	ip netns exec lbb nft flush ruleset
+	[ -d /sys/fs/bpf/valley ] && "$VSTAT" ports detach
+	case "$1" in
+	ports) "$VSTAT" ports attach || exit 1 ;;
+	nft)
+		nft_ruleset | ip netns exec lba nft -f -
+		nft_ruleset | ip netns exec lbb nft -f -
+		;;
+	esac
+}
+
+had_module=0
+if [ -d /sys/module/valley ]; then
+	had_module=1
+	rmmod valley
+fi
+setup
+sink_start || exit 1
+configs=(none ports nft)
+declare -A udp sink tcp
+for ((round = 0; round < ROUNDS; round++)); do
+	for i in 0 1 2; do
+		c=${configs[$(((round + i) % 3))]}
+		config "$c"
+		SECS=0.5 run_pair udp >/dev/null
+		udp[$c]+="$(run_pair udp) "
+		sink[$c]+="$(sink_send) "
+		tcp[$c]+="$(run_pair tcp) "
+	done
+done
+config none
+teardown
+[ "$had_module" = 1 ] && insmod "$VALLEY_KO"
+
+# stats NONE PORTS NFT: per-round lists in, one line out: the medians of
+# each; ports/none with its 96% interval (ranks 2 and 8 of 9); nft/none;
+# the cost ratio with its interval: 10 fields.
+stats() {
+	awk -v n="$1" -v p="$2" -v f="$3" '
+	function med(a, k,   i, j, t) {
+		for (i = 1; i <= k; i++)
+			for (j = i + 1; j <= k; j++)
+				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		lo = a[2]; hi = a[k - 1]
+		return a[(k + 1) / 2]
+	}
+	BEGIN {
+		k = split(n, N, " "); split(p, P, " "); split(f, F, " ")
+		for (i = 1; i <= k; i++) {
+			rp[i] = P[i] / N[i]; rf[i] = F[i] / N[i]
+			# nftables costing nothing would make any cost infinite
+			cr[i] = rf[i] < 1 ? (1 - rp[i]) / (1 - rf[i]) : 1e9
+		}
+		printf "%s %s %s", med(N, k), med(P, k), med(F, k)
+		a = med(rp, k); printf " %s %s %s", a, lo, hi
+		printf " %s", med(rf, k)
+		a = med(cr, k); printf " %s %s %s\n", a, lo, hi
+	}'
+}
+
+echo
+printf '%-24s %-6s %10s %10s %10s   %-20s %-9s %s\n' \
+	"per-port statistics" unit nothing "vstat ports" nftables \
+	"ports/none [96%]" nft/none "cost ports/nft [96%]"
+declare -A res
+for what in udp sink tcp; do
+	declare -n list=$what
+	res[$what]=$(stats "${list[none]}" "${list[ports]}" "${list[nft]}")
+	unset -n list
+done
+row() {
+	set -- "$1" "$2" $3
+	printf '%-24s %-6s %10.1f %10.1f %10.1f   %5.3fx [%5.3f-%5.3f] %5.3fx    %5.2f [%5.2f-%5.2f]\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}"
+}
+row "UDP, reader on CPU 1" pkt/s "${res[udp]}"
+row "UDP, to a full socket" pkt/s "${res[sink]}"
+row "TCP stream" MB/s "${res[tcp]}"
+echo "(medians of $ROUNDS rounds of $SECS s, valley.ko not loaded; cost = 1 - figure/nothing,"
+echo " and cost ports/nft its ratio: 0.5 means half of nftables' cost)"
+echo "targets:"
+for what in udp sink tcp; do
+	set -- ${res[$what]}
+	case $what in
+	udp) name="UDP pkt/s, reader CPU 1" ;;
+	sink) name="UDP full socket" ;;
+	tcp) name="TCP MB/s" ;;
+	esac
+	# at most half of nftables' cost: 1 - cost ratio >= 0.5
+	awk -v w="$name, cost ports/nft <=" -v lo="$9" -v hi="${10}" 'BEGIN {
+		v = hi <= 0.5 ? "met" : lo > 0.5 ? "missed" : \
+			"undecided (the interval straddles it)"
+		printf "  %-58s %.2f  [%.2f-%.2f]: %s\n", w, 0.5, lo, hi, v }'
+done
+set -- ${res[tcp]}
+verdict "TCP MB/s, ports/none >=" 0.97 "$5" "$6"
