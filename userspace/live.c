@@ -91,6 +91,7 @@ struct live {
 	bool by_rate, paused;
 	struct shown *shown;
 	size_t nshown;
+	struct vstat_ports_live ports;	/* when vstat ports attach ran */
 };
 
 static const int stack[] = {
@@ -178,7 +179,8 @@ static void draw(struct live *lv)
 	size_t i;
 
 	ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws);
-	rows_left = ws.ws_row - 4;
+	/* 4 lines for the ports block, when there is one */
+	rows_left = ws.ws_row - 4 - (vp_attached() ? 4 : 0);
 	fputs("\033[H\033[2J", stdout);
 	printf("vstat: the TCP/IP stack, layer by layer    every %.1fs%s\n",
 	       lv->opts->interval, lv->paused ? "  [paused]" : "");
@@ -211,6 +213,7 @@ static void draw(struct live *lv)
 	       sv[VALLEY_A_SOCK_SEQPACKET_OPEN], sv[VALLEY_A_SOCK_CONNECTIONS],
 	       sv[VALLEY_A_SOCK_REFUSED], sv[VALLEY_A_SOCK_BYTES_IN],
 	       sv[VALLEY_A_SOCK_BYTES_OUT]);
+	vstat_ports_block(&lv->ports, 4);
 	printf("q quit  p pause  1-4 focus a layer  0 all  s sort by %s",
 	       lv->by_rate ? "name" : "rate");
 	fflush(stdout);
@@ -365,5 +368,6 @@ int vstat_live(const struct vstat_opts *opts)
 	vl_rows_free(&lv.cur);
 	vl_rows_free(&lv.prev);
 	free(lv.shown);
+	vstat_ports_live_free(&lv.ports);
 	return err;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ports_bpf.h"
 #include "valley.h"
 
 #define VSTAT_PROG "vstat"
@@ -39,6 +40,15 @@ int vstat_layers(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_service(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_live(const struct vstat_opts *opts);
 int vstat_ports(const struct vstat_opts *opts, int argc, char **argv);
+
+/* view_ports.c: the live view's block of the busiest ports. */
+struct vstat_ports_live {
+	struct vp_table prev;
+	double t;			/* of PREV, 0 before the first */
+};
+
+int vstat_ports_block(struct vstat_ports_live *pl, int max);
+void vstat_ports_live_free(struct vstat_ports_live *pl);
 
 /* view_layers.c: the rows of a snapshot as text or JSON. */
 void vstat_print_layers(const struct vl_rows *rows);
