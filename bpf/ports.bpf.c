@@ -37,6 +37,9 @@
 #define IP_OFFSET	0x1fff
 #define SOCK_RAW	3
 
+/* The first bytes of a packet that parse() reads: IP and TCP headers. */
+#define VP_HDR_LEN	64
+
 #define TH_FIN		0x01
 #define TH_SYN		0x02
 #define TH_RST		0x04
@@ -105,6 +108,13 @@ struct {
 } vp_syn SEC(".maps");
 
 static const struct vp_key overflow_key = { .role = VP_ROLE_OVERFLOW };
+
+/*
+ * make bench only (VALLEY_BENCH=hooks-only vstat ports attach): every
+ * program returns at once, so what the kernel's hooks cost by themselves
+ * is seen.  Read-only after load: the verifier drops the dead branch.
+ */
+const volatile bool hooks_only;
 struct vp_row zero_row;
 __u64 zero_u64;
 
@@ -177,58 +187,87 @@ struct vp_pkt {
 	__u8 family;
 };
 
-static __always_inline int parse(struct __sk_buff *skb, struct vp_pkt *p)
+/*
+ * The IP and TCP or UDP headers of a packet at H, of which END - H bytes
+ * may be read (the linear part, or a copy).  -1: not one to count, or
+ * its headers are not all there (the caller copies and tries again).
+ */
+static __always_inline int parse_headers(struct __sk_buff *skb, void *h,
+					 void *end, struct vp_pkt *p)
 {
-	__u32 hl, len = skb->len;
+	__u32 hl, off, len = skb->len;
+	struct udphdr *uh;
+	struct tcphdr *th;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr *ip = h;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+		if ((void *)(ip + 1) > end)
 			return -1;
-		if (ip.frag_off & bpf_htons(IP_OFFSET))
-			return -1;
-		p->proto = ip.protocol;
-		p->l4 = ip.ihl * 4;
+		if (ip->frag_off & bpf_htons(IP_OFFSET))
+			return -2;
+		p->proto = ip->protocol;
+		off = ip->ihl * 4;
 		p->family = AF_INET;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = h;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+		if ((void *)(ip6 + 1) > end)
 			return -1;
-		p->proto = ip6.nexthdr;
-		p->l4 = sizeof(ip6);
+		p->proto = ip6->nexthdr;
+		off = sizeof(*ip6);
 		p->family = AF_INET6;
 	} else {
-		return -1;
+		return -2;
 	}
+	/* IP options may push the TCP header out of the window: not counted */
+	if (off > VP_HDR_LEN - sizeof(*th))
+		return -2;
+	p->l4 = off;
 
 	if (p->proto == IPPROTO_TCP) {
-		struct tcphdr th;
-
-		if (bpf_skb_load_bytes(skb, p->l4, &th, sizeof(th)))
+		th = h + off;
+		if ((void *)(th + 1) > end)
 			return -1;
-		p->sport = bpf_ntohs(th.source);
-		p->dport = bpf_ntohs(th.dest);
-		p->flags = ((__u8 *)&th)[13];
-		hl = p->l4 + th.doff * 4;
+		p->sport = bpf_ntohs(th->source);
+		p->dport = bpf_ntohs(th->dest);
+		p->flags = ((__u8 *)th)[13];
+		hl = off + th->doff * 4;
 	} else if (p->proto == IPPROTO_UDP) {
-		struct udphdr uh;
-
-		if (bpf_skb_load_bytes(skb, p->l4, &uh, sizeof(uh)))
+		uh = h + off;
+		if ((void *)(uh + 1) > end)
 			return -1;
-		p->sport = bpf_ntohs(uh.source);
-		p->dport = bpf_ntohs(uh.dest);
+		p->sport = bpf_ntohs(uh->source);
+		p->dport = bpf_ntohs(uh->dest);
 		p->flags = 0;
-		hl = p->l4 + sizeof(uh);
+		hl = off + sizeof(*uh);
 	} else {
-		return -1;
+		return -2;
 	}
 	/* A GSO or GRO packet stands for SEGS packets of its headers each. */
 	p->segs = skb->gso_segs ?: 1;
 	p->payload = len > hl ? len - hl : 0;
 	p->bytes = len + (p->segs - 1) * hl;
 	return 0;
+}
+
+/* Usually the headers are in the linear part: read them there. */
+static __always_inline int parse(struct __sk_buff *skb, struct vp_pkt *p)
+{
+	__u8 buf[VP_HDR_LEN];
+	__u32 len = skb->len;
+	int err;
+
+	err = parse_headers(skb, (void *)(long)skb->data,
+			    (void *)(long)skb->data_end, p);
+	if (err != -1)
+		return err;
+	__builtin_memset(buf, 0, sizeof(buf));
+	if (len > VP_HDR_LEN)
+		len = VP_HDR_LEN;
+	if (len < 20 || bpf_skb_load_bytes(skb, 0, buf, len))
+		return -1;
+	return parse_headers(skb, buf, buf + len, p) ? -1 : 0;
 }
 
 /* The namespace of a socket that has no storage (yet) of ours. */
@@ -301,39 +340,56 @@ static __always_inline __u8 decide(struct bpf_sock *fsk, struct vp_pkt *p,
 	return VP_ROLE_CLIENT;
 }
 
-static __always_inline int count(struct __sk_buff *skb, int dir)
+/*
+ * The socket's storage, decided: on the first packet of a socket, or
+ * every packet of the kernel's control socket (which answers for any
+ * port), decide; NULL when the packet has no socket of its own.
+ */
+static __always_inline struct vp_sock *
+first_packet(struct bpf_sock *sk, struct vp_pkt *p, __u16 lport, int dir,
+	     __u64 *netns, __u8 *role)
 {
-	struct bpf_sock *sk = skb->sk, *fsk;
+	struct bpf_sock *fsk = bpf_sk_fullsock(sk);
 	struct vp_sock *st = NULL;
-	__u16 lport, rport;
-	struct vp_key k = {};
-	struct vp_pkt p;
-	struct vp_row *r;
-	__u64 netns;
-	__u8 role;
 
-	if (!sk || parse(skb, &p))
-		return 1;
-	lport = dir == VP_IN ? p.dport : p.sport;
-	rport = dir == VP_IN ? p.sport : p.dport;
-
-	fsk = bpf_sk_fullsock(sk);
 	if (fsk && fsk->type == SOCK_RAW)
 		fsk = NULL;	/* the kernel's control socket, for any port */
 	if (fsk)
 		st = bpf_sk_storage_get(&vp_sk, fsk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
+	*netns = st && st->netns ? st->netns : sk_netns(sk);
+	*role = decide(fsk, p, *netns, lport, dir);
+	if (st) {
+		st->netns = *netns;
+		st->role = *role;
+		st->decided = 1;
+	}
+	return st;
+}
+
+static __always_inline int count(struct __sk_buff *skb, int dir)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct vp_key k = {};
+	__u16 lport, rport;
+	struct vp_sock *st;
+	struct vp_pkt p;
+	struct vp_row *r;
+	__u64 netns;
+	__u8 role;
+
+	if (hooks_only || !sk || parse(skb, &p))
+		return 1;
+	lport = dir == VP_IN ? p.dport : p.sport;
+	rport = dir == VP_IN ? p.sport : p.dport;
+
+	/* The common case: a socket whose role is known, one lookup. */
+	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
 	if (st && st->decided) {
 		netns = st->netns;
 		role = st->role;
 	} else {
-		netns = st && st->netns ? st->netns : sk_netns(sk);
-		role = decide(fsk, &p, netns, lport, dir);
-		if (st) {
-			st->netns = netns;
-			st->role = role;
-			st->decided = 1;
-		}
+		first_packet(sk, &p, lport, dir, &netns, &role);
 	}
 
 	row_key(&k, netns, p.proto, role, lport, rport);
@@ -368,7 +424,8 @@ int vp_sock_create(struct bpf_sock *sk)
 {
 	struct vp_sock *st;
 
-	if (sk->protocol != IPPROTO_TCP && sk->protocol != IPPROTO_UDP)
+	if (hooks_only ||
+	    (sk->protocol != IPPROTO_TCP && sk->protocol != IPPROTO_UDP))
 		return 1;
 	st = bpf_sk_storage_get(&vp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (st)
@@ -483,7 +540,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate,
 	struct vp_key k = {};
 	struct vp_row *r;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (hooks_only || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	if (newstate == TCP_LISTEN) {
 		server_add(netns_of(sk), IPPROTO_TCP, local_port(sk));
@@ -567,58 +624,45 @@ int BPF_PROG(vp_retransmit_raw, const struct sock *sk,
 	return retransmit(sk, skb, NULL);
 }
 
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(vp_kfree_skb, struct sk_buff *skb, void *location,
-	     enum skb_drop_reason reason)
+/*
+ * A TCP or UDP packet the kernel dropped: its IP header at NH, read once.
+ * An incoming packet for a port nobody has (no_socket) is an attempt on
+ * that port's service: a server row.
+ */
+static __always_inline int dropped(__u64 netns, __u16 proto,
+				   const unsigned char *nh, bool incoming,
+				   __u32 reason)
 {
 	struct vp_drop_key d = { .reason = reason };
-	__u16 proto = BPF_CORE_READ(skb, protocol);
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	unsigned char *nh = head + BPF_CORE_READ(skb, network_header);
-	__u16 ports[2], lport, rport;
-	struct net_device *dev;
+	__u8 h[48], l4, role;
+	__u16 lport, rport;
 	struct vp_row *r;
-	bool incoming;
-	__u64 netns;
-	__u8 l4, role;
+	__u32 off;
 	__u64 *n;
 
+	if (hooks_only || !netns || bpf_probe_read_kernel(h, sizeof(h), nh))
+		return 0;
 	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr *ip = (void *)h;
 
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), nh) || ip.version != 4)
+		if (ip->version != 4 || (ip->frag_off & bpf_htons(IP_OFFSET)))
 			return 0;
-		if (ip.frag_off & bpf_htons(IP_OFFSET))
-			return 0;
-		l4 = ip.protocol;
-		nh += ip.ihl * 4;
+		l4 = ip->protocol;
+		off = ip->ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr *ip6 = (void *)h;
 
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), nh) ||
-		    ip6.version != 6)
+		if (ip6->version != 6)
 			return 0;
-		l4 = ip6.nexthdr;
-		nh += sizeof(ip6);
+		l4 = ip6->nexthdr;
+		off = sizeof(*ip6);
 	} else {
 		return 0;
 	}
-	if (l4 != IPPROTO_TCP && l4 != IPPROTO_UDP)
+	if ((l4 != IPPROTO_TCP && l4 != IPPROTO_UDP) || off > sizeof(h) - 4)
 		return 0;
-	if (bpf_probe_read_kernel(ports, sizeof(ports), nh))
-		return 0;
-
-	dev = BPF_CORE_READ(skb, dev);
-	if (dev)
-		netns = BPF_CORE_READ(dev, nd_net.net, net_cookie);
-	else if (BPF_CORE_READ(skb, sk))
-		netns = netns_of(BPF_CORE_READ(skb, sk));
-	else
-		return 0;
-
-	incoming = BPF_CORE_READ(skb, skb_iif) != 0;
-	lport = bpf_ntohs(ports[incoming ? 1 : 0]);
-	rport = bpf_ntohs(ports[incoming ? 0 : 1]);
+	lport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 2 : 0)]);
+	rport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 0 : 2)]);
 	if (is_server(netns, l4, lport) ||
 	    (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
 						       SKB_DROP_REASON_NO_SOCKET)))
@@ -644,4 +688,43 @@ int BPF_PROG(vp_kfree_skb, struct sk_buff *skb, void *location,
 	if (n)
 		add(n, 1);
 	return 0;
+}
+
+/* The BTF tracepoint reads the skb directly, the raw one with CO-RE. */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(vp_kfree_skb, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct net_device *dev = skb->dev;
+	struct sock *sk = skb->sk;
+	__u64 netns = 0;
+
+	if (hooks_only)
+		return 0;
+	if (dev)
+		netns = dev->nd_net.net->net_cookie;
+	else if (sk)
+		netns = sk->__sk_common.skc_net.net->net_cookie;
+	return dropped(netns, skb->protocol, skb->head + skb->network_header,
+		       skb->skb_iif != 0, reason);
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(vp_kfree_skb_raw, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct net_device *dev;
+	__u64 netns = 0;
+
+	if (hooks_only)
+		return 0;
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev)
+		netns = BPF_CORE_READ(dev, nd_net.net, net_cookie);
+	else if (BPF_CORE_READ(skb, sk))
+		netns = netns_of(BPF_CORE_READ(skb, sk));
+	return dropped(netns, BPF_CORE_READ(skb, protocol),
+		       BPF_CORE_READ(skb, head) +
+		       BPF_CORE_READ(skb, network_header),
+		       BPF_CORE_READ(skb, skb_iif) != 0, reason);
 }

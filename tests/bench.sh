@@ -13,7 +13,8 @@
 # the real clock, rounds of the same work differed by up to 2x on a shared
 # 2-core host).  What it leaves out are cache and memory effects, which
 # TCG does not model anyway.  vbench runs on CPU 0 only; layers.sh puts
-# receivers on CPU 1.
+# receivers on CPU 1.  VALLEY_BENCHES="layers ports" runs some of
+# vbench, layers and ports only.
 set -euo pipefail
 
 src=$(readlink -f "$(dirname "$0")/..")
@@ -35,5 +36,6 @@ make -C userspace >/dev/null
 
 echo "bench: one $kver guest under QEMU (TCG, 2 vCPUs, instruction-counted clock); about 13 minutes"
 tests/vm/run.sh --kver "$kver" --ko "$dir/src/kmod/valley.ko" \
-	--out build/vm/bench --mode bench --mem 2048 --smp 2 --icount 3 --timeout 1800
+	--out build/vm/bench --mode bench --mem 2048 --smp 2 --icount 3 --timeout 1800 \
+	${VALLEY_BENCHES:+--append "VALLEY_BENCHES=$(echo $VALLEY_BENCHES | tr ' ' ,)"}
 cat build/vm/bench/results/bench.txt

@@ -3,7 +3,8 @@
 #
 # vstat's live view driven in a pseudo-terminal: it takes the alternate
 # screen, answers its keys, redraws at once on a resize, and gives the
-# terminal back as it found it on q, on Ctrl-C and on SIGTERM.
+# terminal back as it found it on q, on Ctrl-C and on SIGTERM; with
+# vstat ports attached, it shows the busiest ports.
 # Needs VALLEY_SRC; runs the ASan/UBSan build of vstat.  Output is KTAP.
 
 import fcntl
@@ -11,9 +12,12 @@ import os
 import pty
 import select
 import signal
+import socket
 import struct
+import subprocess
 import sys
 import termios
+import threading
 import time
 
 from ktap import Failed, run_tests
@@ -162,8 +166,55 @@ def test_sigterm():
     stopped_by(lambda t: os.system("pkill -TERM -x vstat"))
 
 
+def ports(cmd):
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)     # the runner's stdbuf; ASan comes first
+    return subprocess.run([VSTAT, "ports", cmd], env=env,
+                          capture_output=True, text=True)
+
+
+def test_ports_block():
+    """With vstat ports attached, the view shows the busiest ports."""
+    ports("detach")
+    p = ports("attach")
+    if p.returncode:
+        raise Failed(f"vstat ports attach: {p.stderr.strip()}")
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 5009))
+    lst.listen()
+    cli = socket.create_connection(("127.0.0.1", 5009))
+    acc, _ = lst.accept()
+    stop = threading.Event()
+
+    def pump():
+        while not stop.is_set():
+            cli.sendall(b"p" * 1000)
+            acc.recv(65536)
+            time.sleep(0.01)
+
+    th = threading.Thread(target=pump)
+    th.start()
+    try:
+        t = Term(0.5)
+        t.read_until(b"PORTS")
+        m = t.mark()
+        # A second frame has rates: the server's row and the client's.
+        t.read_until(b"5009 -          server", 10, m)
+        t.read_until(b"5009 -          client", 10, m)
+        t.send(b"q")
+        code, out = t.finish()
+        check_restored(out, code)
+    finally:
+        stop.set()
+        th.join()
+        for s in (cli, acc, lst):
+            s.close()
+        ports("detach")
+
+
 def main():
-    tests = [test_keys_and_quit, test_ctrl_c, test_sigterm]
+    tests = [test_keys_and_quit, test_ctrl_c, test_sigterm,
+             test_ports_block]
     return run_tests(tests, (OSError, ValueError))
 
 

@@ -412,7 +412,7 @@ def our_programs():
 
 def test_attach_detach_again_and_again():
     """Nothing is left behind; counting goes on after vstat exits."""
-    rounds = 10 if DEBUG else 50
+    rounds = 5 if DEBUG else 50
     c = Check()
     vstat("ports", "detach")
     c.eq("programs after detach", our_programs(), 0)

@@ -168,6 +168,11 @@ static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 	bpf_program__set_autoload(skel->progs.vp_retransmit, btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_set_state_raw, !btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_retransmit_raw, !btf_tp);
+	bpf_program__set_autoload(skel->progs.vp_kfree_skb, btf_tp);
+	bpf_program__set_autoload(skel->progs.vp_kfree_skb_raw, !btf_tp);
+	/* make bench's floor: the hooks alone (tests/bench/ports.sh) */
+	skel->rodata->hooks_only = !strcmp(getenv("VALLEY_BENCH") ?: "",
+					   "hooks-only");
 	bpf_map__set_max_entries(skel->maps.vp_rows, rows);
 	bpf_map__set_max_entries(skel->maps.vp_drops, 4 * rows);
 	bpf_map__set_max_entries(skel->maps.vp_servers, rows);
@@ -233,7 +238,8 @@ static int load_and_attach(const char *prog, uint32_t rows, int cg)
 			 skel->progs.vp_set_state_raw, -1, "set_state") ||
 	      attach_one(prog, btf_tp ? skel->progs.vp_retransmit :
 			 skel->progs.vp_retransmit_raw, -1, "retransmit") ||
-	      attach_one(prog, skel->progs.vp_kfree_skb, -1, "kfree_skb");
+	      attach_one(prog, btf_tp ? skel->progs.vp_kfree_skb :
+			 skel->progs.vp_kfree_skb_raw, -1, "kfree_skb");
 	if (!err && (bpf_map__pin(skel->maps.vp_rows, PIN_ROWS) ||
 		     bpf_map__pin(skel->maps.vp_drops, PIN_DROPS)))
 		err = fail(prog, "cannot pin the tables under %s: %s",
@@ -357,79 +363,92 @@ static struct vp_entry *find_entry(struct vp_table *t, const struct vp_key *k)
 	return NULL;
 }
 
-static int read_rows(int fd, struct vp_table *t, int ncpu)
+/*
+ * Call FN(key, values, arg) for each element of the per-CPU hash FD, its
+ * values of every CPU in VALS (ncpu * VAL_SIZE bytes); stop at FN's
+ * first error.  An element deleted meanwhile is skipped.
+ */
+static int each_elem(int fd, size_t key_size, size_t val_size, int ncpu,
+		     int (*fn)(const void *key, void *vals, void *arg),
+		     void *arg)
 {
-	struct vp_key k, next, *prev = NULL;
-	struct vp_row *vals;
-	size_t cap = 0;
+	char key[64], next[64];
+	bool first = true;
+	void *vals;
 	int err = 0;
 
-	vals = calloc(ncpu, sizeof(*vals));
+	if (key_size > sizeof(key))
+		return -EINVAL;
+	vals = calloc(ncpu, val_size);
 	if (!vals)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;	/* deleted meanwhile */
-		if (t->n == cap) {
-			struct vp_entry *e;
-
-			cap = cap ? 2 * cap : 64;
-			e = realloc(t->e, cap * sizeof(*e));
-			if (!e) {
-				err = -ENOMEM;
-				break;
-			}
-			t->e = e;
-		}
-		memset(&t->e[t->n], 0, sizeof(t->e[0]));
-		t->e[t->n].key = k;
-		sum_row(&t->e[t->n].row, vals, ncpu);
-		t->n++;
+	while (!err && !bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		memcpy(key, next, key_size);
+		first = false;
+		if (!bpf_map_lookup_elem(fd, key, vals))
+			err = fn(key, vals, arg);
 	}
 	free(vals);
 	return err;
 }
 
-static int read_drops(int fd, struct vp_table *t, int ncpu)
-{
-	struct vp_drop_key k, next, *prev = NULL;
-	struct vp_reason_count *rc;
-	struct vp_entry *e;
-	__u64 *vals, sum;
-	int err = 0, c;
+struct read_ctx {
+	struct vp_table *t;
+	size_t cap;
+	int ncpu;
+	int fd;		/* of the rows, to reset them */
+};
 
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		e = find_entry(t, &k.row);
+static int add_row(const void *key, void *vals, void *arg)
+{
+	struct read_ctx *c = arg;
+	struct vp_table *t = c->t;
+
+	if (t->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 64;
+		struct vp_entry *e = realloc(t->e, cap * sizeof(*e));
+
 		if (!e)
-			continue;	/* reset meanwhile */
-		for (sum = 0, c = 0; c < ncpu; c++)
-			sum += vals[c];
-		rc = realloc(e->drops, (e->n_drops + 1) * sizeof(*rc));
-		if (!rc) {
-			err = -ENOMEM;
-			break;
-		}
-		e->drops = rc;
-		rc[e->n_drops].reason = k.reason;
-		rc[e->n_drops].count = sum;
-		e->n_drops++;
+			return -ENOMEM;
+		t->e = e;
+		c->cap = cap;
 	}
-	free(vals);
-	return err;
+	memset(&t->e[t->n], 0, sizeof(t->e[0]));
+	memcpy(&t->e[t->n].key, key, sizeof(struct vp_key));
+	sum_row(&t->e[t->n].row, vals, c->ncpu);
+	t->n++;
+	return 0;
+}
+
+static int add_drops(const void *key, void *vals, void *arg)
+{
+	const struct vp_drop_key *k = key;
+	struct read_ctx *c = arg;
+	struct vp_reason_count *rc;
+	const __u64 *v = vals;
+	struct vp_entry *e;
+	__u64 sum = 0;
+	int i;
+
+	e = find_entry(c->t, &k->row);
+	if (!e)
+		return 0;	/* reset meanwhile */
+	for (i = 0; i < c->ncpu; i++)
+		sum += v[i];
+	rc = realloc(e->drops, (e->n_drops + 1) * sizeof(*rc));
+	if (!rc)
+		return -ENOMEM;
+	e->drops = rc;
+	rc[e->n_drops].reason = k->reason;
+	rc[e->n_drops].count = sum;
+	e->n_drops++;
+	return 0;
 }
 
 int vp_read(const char *prog, struct vp_table *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct read_ctx c = { .t = t, .ncpu = ncpu };
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
 	int rows, drops, err;
@@ -440,9 +459,12 @@ int vp_read(const char *prog, struct vp_table *t)
 		return err;
 	if (!bpf_obj_get_info_by_fd(rows, &info, &len))
 		t->max_rows = info.max_entries;
-	err = ncpu < 1 ? ncpu : read_rows(rows, t, ncpu);
+	err = ncpu < 1 ? ncpu :
+	      each_elem(rows, sizeof(struct vp_key), sizeof(struct vp_row),
+			ncpu, add_row, &c);
 	if (!err)
-		err = read_drops(drops, t, ncpu);
+		err = each_elem(drops, sizeof(struct vp_drop_key), sizeof(__u64),
+				ncpu, add_drops, &c);
 	close(rows);
 	close(drops);
 	if (err) {
@@ -463,35 +485,22 @@ void vp_table_free(struct vp_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Zero every row but its ESTABLISHED gauge; forget the drops. */
-static int reset_rows(int fd, int ncpu)
+/* Zero a row but its ESTABLISHED gauge. */
+static int zero_row(const void *key, void *vals, void *arg)
 {
-	struct vp_key k, next, *prev = NULL;
-	struct vp_row *vals;
-	int c, err = 0;
+	struct read_ctx *c = arg;
+	struct vp_row *v = vals;
+	int i;
 
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++) {
-			__s64 est = vals[c].established;
+	for (i = 0; i < c->ncpu; i++) {
+		__s64 est = v[i].established;
 
-			memset(&vals[c], 0, sizeof(vals[c]));
-			vals[c].established = est;
-		}
-		if (bpf_map_update_elem(fd, &k, vals, BPF_EXIST) &&
-		    errno != ENOENT) {
-			err = -errno;
-			break;
-		}
+		memset(&v[i], 0, sizeof(v[i]));
+		v[i].established = est;
 	}
-	free(vals);
-	return err;
+	if (bpf_map_update_elem(c->fd, key, vals, BPF_EXIST) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 static int clear_drops(int fd)
@@ -507,6 +516,7 @@ static int clear_drops(int fd)
 int vp_reset(const char *prog)
 {
 	int ncpu = libbpf_num_possible_cpus();
+	struct read_ctx c = { .ncpu = ncpu };
 	int rows, drops, err;
 
 	if (!has_cap(CAP_NET_ADMIN))
@@ -514,7 +524,10 @@ int vp_reset(const char *prog)
 	err = open_tables(prog, &rows, &drops);
 	if (err)
 		return err;
-	err = ncpu < 1 ? ncpu : reset_rows(rows, ncpu);
+	c.fd = rows;
+	err = ncpu < 1 ? ncpu :
+	      each_elem(rows, sizeof(struct vp_key), sizeof(struct vp_row),
+			ncpu, zero_row, &c);
 	if (!err)
 		err = clear_drops(drops);
 	close(rows);

@@ -5,8 +5,11 @@
 # layers.sh, on the same veth pair and lbench): 64-byte UDP datagrams to
 # a reader on CPU 1 and to a socket that never reads, and a TCP stream,
 # with nothing attached, with valley's per-port programs (vstat ports
-# attach), and with nftables counting the same per-port packets and bytes
-# (a dynamic set with counters keyed by protocol and port, both ways).
+# attach), with the same programs returning at once ("hooks only",
+# VALLEY_BENCH=hooks-only: what the kernel's cgroup_skb and tracepoint
+# hooks cost by themselves, a floor under the programs' cost), and with
+# nftables counting the same per-port packets and bytes (a dynamic set
+# with counters keyed by protocol and port, both ways).
 # valley.ko is unloaded throughout: the programs need no module.
 # Nine rounds, the configurations rotating; each round gives ratios to
 # "nothing", and the cost ratio (1 - ports/none) / (1 - nft/none); the
@@ -44,13 +47,15 @@ table inet vports {
 NFT
 }
 
-# config NAME: nothing, the per-port programs, or nftables' sets.
+# config NAME: nothing, the per-port programs, their hooks only, or
+# nftables' sets.
 config() {
 	ip netns exec lba nft flush ruleset
 	ip netns exec lbb nft flush ruleset
 	[ -d /sys/fs/bpf/valley ] && "$VSTAT" ports detach
 	case "$1" in
 	ports) "$VSTAT" ports attach || exit 1 ;;
+	hooks) VALLEY_BENCH=hooks-only "$VSTAT" ports attach || exit 1 ;;
 	nft)
 		nft_ruleset | ip netns exec lba nft -f -
 		nft_ruleset | ip netns exec lbb nft -f -
@@ -65,11 +70,11 @@ if [ -d /sys/module/valley ]; then
 fi
 setup
 sink_start || exit 1
-configs=(none ports nft)
+configs=(none ports hooks nft)
 declare -A udp sink tcp
 for ((round = 0; round < ROUNDS; round++)); do
-	for i in 0 1 2; do
-		c=${configs[$(((round + i) % 3))]}
+	for i in 0 1 2 3; do
+		c=${configs[$(((round + i) % 4))]}
 		config "$c"
 		SECS=0.5 run_pair udp >/dev/null
 		udp[$c]+="$(run_pair udp) "
@@ -81,11 +86,12 @@ config none
 teardown
 [ "$had_module" = 1 ] && insmod "$VALLEY_KO"
 
-# stats NONE PORTS NFT: per-round lists in, one line out: the medians of
-# each; ports/none with its 96% interval (ranks 2 and 8 of 9); nft/none;
-# the cost ratio with its interval: 10 fields.
+# stats NONE PORTS HOOKS NFT: per-round lists in, one line out: the
+# medians of each; ports/none with its 96% interval (ranks 2 and 8 of 9);
+# hooks/none; nft/none; the cost ratio ports/nft with its interval; the
+# cost ratio hooks/nft: 13 fields.
 stats() {
-	awk -v n="$1" -v p="$2" -v f="$3" '
+	awk -v n="$1" -v p="$2" -v h="$3" -v f="$4" '
 	function med(a, k,   i, j, t) {
 		for (i = 1; i <= k; i++)
 			for (j = i + 1; j <= k; j++)
@@ -93,40 +99,45 @@ stats() {
 		lo = a[2]; hi = a[k - 1]
 		return a[(k + 1) / 2]
 	}
+	# (1 - X) / (1 - F): X'"'"'s cost in units of nftables'"'"'
+	function cost(x, f) { return f < 1 ? (1 - x) / (1 - f) : 1e9 }
 	BEGIN {
-		k = split(n, N, " "); split(p, P, " "); split(f, F, " ")
+		k = split(n, N, " "); split(p, P, " "); split(h, H, " ")
+		split(f, F, " ")
 		for (i = 1; i <= k; i++) {
-			rp[i] = P[i] / N[i]; rf[i] = F[i] / N[i]
-			# nftables costing nothing would make any cost infinite
-			cr[i] = rf[i] < 1 ? (1 - rp[i]) / (1 - rf[i]) : 1e9
+			rp[i] = P[i] / N[i]; rh[i] = H[i] / N[i]; rf[i] = F[i] / N[i]
+			cp[i] = cost(rp[i], rf[i]); ch[i] = cost(rh[i], rf[i])
 		}
-		printf "%s %s %s", med(N, k), med(P, k), med(F, k)
+		printf "%s %s %s %s", med(N, k), med(P, k), med(H, k), med(F, k)
 		a = med(rp, k); printf " %s %s %s", a, lo, hi
-		printf " %s", med(rf, k)
-		a = med(cr, k); printf " %s %s %s\n", a, lo, hi
+		printf " %s %s", med(rh, k), med(rf, k)
+		a = med(cp, k); printf " %s %s %s", a, lo, hi
+		printf " %s\n", med(ch, k)
 	}'
 }
 
 echo
-printf '%-24s %-6s %10s %10s %10s   %-20s %-9s %s\n' \
-	"per-port statistics" unit nothing "vstat ports" nftables \
-	"ports/none [96%]" nft/none "cost ports/nft [96%]"
+printf '%-24s %-6s %9s %9s %9s %9s   %-20s %-7s %-7s %-19s %s\n' \
+	"per-port statistics" unit nothing ports "hooks" nftables \
+	"ports/none [96%]" hooks/- nft/- "cost/nft's [96%]" "hooks' cost/nft's"
 declare -A res
 for what in udp sink tcp; do
 	declare -n list=$what
-	res[$what]=$(stats "${list[none]}" "${list[ports]}" "${list[nft]}")
+	res[$what]=$(stats "${list[none]}" "${list[ports]}" "${list[hooks]}" \
+		"${list[nft]}")
 	unset -n list
 done
 row() {
 	set -- "$1" "$2" $3
-	printf '%-24s %-6s %10.1f %10.1f %10.1f   %5.3fx [%5.3f-%5.3f] %5.3fx    %5.2f [%5.2f-%5.2f]\n' \
-		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" "${12}"
+	printf '%-24s %-6s %9.1f %9.1f %9.1f %9.1f   %5.3fx [%5.3f-%5.3f] %5.3fx  %5.3fx  %4.2f [%4.2f-%4.2f]    %4.2f\n' \
+		"$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" "${11}" \
+		"${12}" "${13}" "${14}" "${15}"
 }
 row "UDP, reader on CPU 1" pkt/s "${res[udp]}"
 row "UDP, to a full socket" pkt/s "${res[sink]}"
 row "TCP stream" MB/s "${res[tcp]}"
 echo "(medians of $ROUNDS rounds of $SECS s, valley.ko not loaded; cost = 1 - figure/nothing,"
-echo " and cost ports/nft its ratio: 0.5 means half of nftables' cost)"
+echo " cost/nft's its ratio to nftables': 0.5 means half; hooks: the programs return at once)"
 echo "targets:"
 for what in udp sink tcp; do
 	set -- ${res[$what]}
@@ -136,10 +147,10 @@ for what in udp sink tcp; do
 	tcp) name="TCP MB/s" ;;
 	esac
 	# at most half of nftables' cost: 1 - cost ratio >= 0.5
-	awk -v w="$name, cost ports/nft <=" -v lo="$9" -v hi="${10}" 'BEGIN {
+	awk -v w="$name, cost ports/nft <=" -v lo="${11}" -v hi="${12}" 'BEGIN {
 		v = hi <= 0.5 ? "met" : lo > 0.5 ? "missed" : \
 			"undecided (the interval straddles it)"
 		printf "  %-58s %.2f  [%.2f-%.2f]: %s\n", w, 0.5, lo, hi, v }'
 done
 set -- ${res[tcp]}
-verdict "TCP MB/s, ports/none >=" 0.97 "$5" "$6"
+verdict "TCP MB/s, ports/none >=" 0.97 "$6" "$7"
