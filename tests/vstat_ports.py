@@ -43,7 +43,7 @@ def ports(ns, *args):
     if ns:
         args = ("-N", ns) + args
     out = json.loads(vstat("ports", "--json", *args).stdout)
-    return {(r["proto"], int(r["port"]), r["role"]): r for r in out}
+    return {(r["proto"], r["port"], r["role"]): r for r in out}
 
 
 def attach(*args):
@@ -112,6 +112,20 @@ def connection(port):
         cli = socket.create_connection((B4, port), timeout=30)
     srv, _ = lst.accept()
     return lst, cli, srv
+
+
+def talk(port, n):
+    """connection(PORT), and N bytes from the client to the server."""
+    lst, cli, srv = connection(port)
+    cli.sendall(b"t" * n)
+    recv_exactly(srv, n)
+    time.sleep(0.3)
+    return lst, cli, srv
+
+
+def close(*socks):
+    for s in socks:
+        s.close()
 
 
 def nft_witness(ns, proto, port):
@@ -377,17 +391,13 @@ table inet vpdrop {{
     c.eq("server retrans = its tcpi_total_retrans", rb.get("retrans"),
          tcp_info(srv)["retrans"])
     c.done()
-    for s in (cli, srv, lst):
-        s.close()
+    close(cli, srv, lst)
 
 
 def test_namespaces_apart():
     """The same traffic in two pairs of namespaces: each sees its own."""
     two_hosts()
-    lst, cli, srv = connection(5002)
-    cli.sendall(b"t" * 100)
-    recv_exactly(srv, 100)
-    time.sleep(0.3)
+    lst, cli, srv = talk(5002, 100)
     c = Check()
     c.eq("A", sorted(ports(A)), [("tcp", 5002, "client")])
     c.eq("B", sorted(ports(B)), [("tcp", 5002, "server")])
@@ -395,10 +405,9 @@ def test_namespaces_apart():
     c.eq("init", [k for k in ports(None) if k[1] == 5002], [])
     every = json.loads(vstat("ports", "--json", "--all-namespaces").stdout)
     c.eq("all namespaces: two rows of 5002",
-         len([r for r in every if r["port"] == "5002"]), 2)
+         len([r for r in every if r["port"] == 5002]), 2)
     c.done()
-    for s in (cli, srv, lst):
-        s.close()
+    close(cli, srv, lst)
 
 
 def pinned():
@@ -433,15 +442,11 @@ def test_attach_detach_again_and_again():
                           str(link.get("prog_id"))).stdout)
     c.eq("BTF tracepoints loaded", prog.get("type"), "tracing")
     two_hosts()
-    lst, cli, srv = connection(5003)
-    cli.sendall(b"u" * 10)
-    recv_exactly(srv, 10)
-    time.sleep(0.3)
+    lst, cli, srv = talk(5003, 10)
     c.eq("counted after vstat exited",
          ports(B).get(("tcp", 5003, "server"), {}).get("payload_in"), 10)
     c.done()
-    for s in (cli, srv, lst):
-        s.close()
+    close(cli, srv, lst)
     attach()
 
 
@@ -471,10 +476,7 @@ def test_overflow_row():
 
 def test_reset():
     two_hosts()
-    lst, cli, srv = connection(5004)
-    cli.sendall(b"w" * 10)
-    recv_exactly(srv, 10)
-    time.sleep(0.3)
+    lst, cli, srv = talk(5004, 10)
     vstat("ports", "reset")
     rb = ports(B).get(("tcp", 5004, "server"), {})
     c = Check()
@@ -487,16 +489,12 @@ def test_reset():
     rb = ports(B).get(("tcp", 5004, "server"), {})
     c.eq("counting again", rb.get("payload_in"), 7)
     c.done()
-    for s in (cli, srv, lst):
-        s.close()
+    close(cli, srv, lst)
 
 
 def test_one_port_in_full():
     two_hosts()
-    lst, cli, srv = connection(5005)
-    cli.sendall(b"y" * 10)
-    recv_exactly(srv, 10)
-    time.sleep(0.3)
+    lst, cli, srv = talk(5005, 10)
     out = vstat("ports", "-N", B, "5005").stdout
     c = Check()
     c.eq("header", out.splitlines()[0] if out else "",
@@ -507,10 +505,9 @@ def test_one_port_in_full():
     rows = json.loads(vstat("ports", "--json", "tcp", "5005",
                             "-N", B).stdout)
     c.eq("JSON rows", [(r["proto"], r["port"], r["role"]) for r in rows],
-         [("tcp", "5005", "server")])
+         [("tcp", 5005, "server")])
     c.done()
-    for s in (cli, srv, lst):
-        s.close()
+    close(cli, srv, lst)
 
 
 def fails(args, msg, status=1, ns=None, pre=()):

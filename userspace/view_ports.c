@@ -58,8 +58,13 @@ static void sep(struct out *o)
 		putchar(' ');
 }
 
-/* WIDTH 0: not a column of the table (the full view and JSON only). */
-static void out_u64(struct out *o, const char *key, int width, uint64_t v)
+/*
+ * One figure, KEY: TEXT in text, or in JSON the number V (IS_NUM) or the
+ * string TEXT.  WIDTH 0: not a table column (the full view and JSON
+ * only); WIDTH < 0: a left-aligned column.
+ */
+static void out_cell(struct out *o, const char *key, int width,
+		     const char *text, bool is_num, uint64_t v)
 {
 	switch (o->mode) {
 	case OUT_HEAD:
@@ -69,58 +74,48 @@ static void out_u64(struct out *o, const char *key, int width, uint64_t v)
 		}
 		break;
 	case OUT_CELLS:
-		if (width)
+		if (width) {
 			sep(o);
-		if (width && o->per != 1)
-			printf("%*.1f", width, (double)v / o->per);
-		else if (width)
-			printf("%*" PRIu64, width, v);
+			printf("%*s", width, text);
+		}
 		break;
 	case OUT_LINES:
-		if (o->per != 1)
-			printf("  %-22s %.1f/s\n", key, (double)v / o->per);
-		else
-			printf("  %-22s %" PRIu64 "\n", key, v);
+		printf("  %-22s %s\n", key, text);
 		break;
 	case OUT_JSON:
-		json_u64(&o->j, key, v);
+		if (is_num)
+			json_u64(&o->j, key, v);
+		else
+			json_str(&o->j, key, text);
 		break;
 	}
+}
+
+/* A counter: with -i, a rate per second. */
+static void out_u64(struct out *o, const char *key, int width, uint64_t v)
+{
+	char text[32];
+
+	if (o->per != 1)
+		snprintf(text, sizeof(text), "%.1f%s", (double)v / o->per,
+			 o->mode == OUT_LINES ? "/s" : "");
+	else
+		snprintf(text, sizeof(text), "%" PRIu64, v);
+	out_cell(o, key, width, text, true, v);
 }
 
 /* A value that is no counter (a gauge, a cookie): never a rate. */
 static void out_gauge(struct out *o, const char *key, int width, uint64_t v)
 {
-	double per = o->per;
+	char text[32];
 
-	o->per = 1;
-	out_u64(o, key, width, v);
-	o->per = per;
+	snprintf(text, sizeof(text), "%" PRIu64, v);
+	out_cell(o, key, width, text, true, v);
 }
 
-/* WIDTH < 0: a left-aligned column. */
 static void out_str(struct out *o, const char *key, int width, const char *v)
 {
-	switch (o->mode) {
-	case OUT_HEAD:
-		if (width) {
-			sep(o);
-			print_key(key, width);
-		}
-		break;
-	case OUT_CELLS:
-		if (width) {
-			sep(o);
-			printf("%*s", width, v);
-		}
-		break;
-	case OUT_LINES:
-		printf("  %-22s %s\n", key, v);
-		break;
-	case OUT_JSON:
-		json_str(&o->j, key, v);
-		break;
-	}
+	out_cell(o, key, width, v, false, 0);
 }
 
 static const char *const role_names[] = {
@@ -213,19 +208,17 @@ static void out_entry(struct out *o, const struct ports_opts *po,
 	const struct vp_row *r = &e->row;
 	const struct vp_key *k = &e->key;
 	bool tcp = k->proto == IPPROTO_TCP;
-	char port[8];
 
-	snprintf(port, sizeof(port), "%u", k->port);
 	if (o->mode == OUT_JSON)
 		json_obj_open(&o->j, NULL);
 	if (o->mode == OUT_LINES)
-		printf("%s %s (%s), %s\n", proto_name(k), port,
+		printf("%s %u (%s), %s\n", proto_name(k), k->port,
 		       service_name(k), role_names[k->role]);
 	if (o->mode != OUT_LINES) {
 		if (po->all_ns)
 			out_gauge(o, "netns", 20, k->netns);
 		out_str(o, "proto", -5, proto_name(k));
-		out_str(o, "port", 6, port);
+		out_gauge(o, "port", 6, k->port);
 		out_str(o, "service", 12, service_name(k));
 		out_str(o, "role", 8, role_names[k->role]);
 	}
@@ -241,7 +234,7 @@ static void out_entry(struct out *o, const struct ports_opts *po,
 		out_u64(o, "passive", 0, r->passive);
 		out_u64(o, "conns", 7, r->active + r->passive);
 		/* Sockets established before attach may close: not below 0. */
-		out_gauge(o, "established", 5,
+		out_gauge(o, "established", 11,
 			r->established > 0 ? (uint64_t)r->established : 0);
 		out_u64(o, "closed", 0, r->closed);
 		out_u64(o, "resets_in", 0, r->resets[VP_IN]);

@@ -98,21 +98,17 @@ config() {
 
 setup
 sink_start || exit 1
-configs=(none valley hooks nft)
 declare -A udp udp0 sink tcp
-for ((round = 0; round < ROUNDS; round++)); do
-	for i in 0 1 2 3; do
-		c=${configs[$(((round + i) % 4))]}
-		config "$c"
-		# Loading and unloading rewrite kernel text (static keys),
-		# and TCG translates the code that runs anew: warm it up.
-		SECS=0.5 run_pair udp >/dev/null
-		udp[$c]+="$(run_pair udp) "
-		udp0[$c]+="$(run_pair udp 0) "
-		sink[$c]+="$(sink_send) "
-		tcp[$c]+="$(run_pair tcp) "
-	done
-done
+measure() {
+	# Loading and unloading rewrite kernel text (static keys), and TCG
+	# translates the code that runs anew: warm it up.
+	SECS=0.5 run_pair udp >/dev/null
+	udp[$1]+="$(run_pair udp) "
+	udp0[$1]+="$(run_pair udp 0) "
+	sink[$1]+="$(sink_send) "
+	tcp[$1]+="$(run_pair tcp) "
+}
+each_round none valley hooks nft
 config valley
 teardown
 
@@ -122,13 +118,7 @@ teardown
 # fields.
 stats() {
 	awk -v n="$1" -v m="$2" -v h="$3" -v f="$4" '
-	function med(a, k,   i, j, t) {
-		for (i = 1; i <= k; i++)
-			for (j = i + 1; j <= k; j++)
-				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		lo = a[2]; hi = a[k - 1]
-		return a[(k + 1) / 2]
-	}
+	'"$MEDIAN_AWK"'
 	BEGIN {
 		k = split(n, N, " "); split(m, M, " "); split(h, H, " ")
 		split(f, F, " ")

@@ -83,6 +83,34 @@ run_pair() {
 	rm -f "$out"
 }
 
+# each_round CONFIG...: ROUNDS rounds, in each every configuration in
+# turn, the order rotating from round to round: the caller's "config C"
+# sets one up, its "measure C" takes the figures.
+each_round() {
+	local -a cs=("$@")
+	local n=$# round i c
+
+	for ((round = 0; round < ROUNDS; round++)); do
+		for ((i = 0; i < n; i++)); do
+			c=${cs[$(((round + i) % n))]}
+			config "$c"
+			measure "$c"
+		done
+	done
+}
+
+# The awk function med(A, K): sorts A[1..K] and returns its median,
+# leaving in lo and hi the ranks 2 and K - 1 (for 9 rounds, the median's
+# 96% confidence interval).
+MEDIAN_AWK='
+	function med(a, k,   i, j, t) {
+		for (i = 1; i <= k; i++)
+			for (j = i + 1; j <= k; j++)
+				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		lo = a[2]; hi = a[k - 1]
+		return a[(k + 1) / 2]
+	}'
+
 # verdict WHAT VALUE LO HI: met when the whole interval is at least VALUE.
 verdict() {
 	awk -v w="$1" -v t="$2" -v lo="$3" -v hi="$4" 'BEGIN {

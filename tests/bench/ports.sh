@@ -70,18 +70,14 @@ if [ -d /sys/module/valley ]; then
 fi
 setup
 sink_start || exit 1
-configs=(none ports hooks nft)
 declare -A udp sink tcp
-for ((round = 0; round < ROUNDS; round++)); do
-	for i in 0 1 2 3; do
-		c=${configs[$(((round + i) % 4))]}
-		config "$c"
-		SECS=0.5 run_pair udp >/dev/null
-		udp[$c]+="$(run_pair udp) "
-		sink[$c]+="$(sink_send) "
-		tcp[$c]+="$(run_pair tcp) "
-	done
-done
+measure() {
+	SECS=0.5 run_pair udp >/dev/null	# warm-up, as layers.sh
+	udp[$1]+="$(run_pair udp) "
+	sink[$1]+="$(sink_send) "
+	tcp[$1]+="$(run_pair tcp) "
+}
+each_round none ports hooks nft
 config none
 teardown
 [ "$had_module" = 1 ] && insmod "$VALLEY_KO"
@@ -92,13 +88,7 @@ teardown
 # cost ratio hooks/nft: 13 fields.
 stats() {
 	awk -v n="$1" -v p="$2" -v h="$3" -v f="$4" '
-	function med(a, k,   i, j, t) {
-		for (i = 1; i <= k; i++)
-			for (j = i + 1; j <= k; j++)
-				if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-		lo = a[2]; hi = a[k - 1]
-		return a[(k + 1) / 2]
-	}
+	'"$MEDIAN_AWK"'
 	# (1 - X) / (1 - F): X'"'"'s cost in units of nftables'"'"'
 	function cost(x, f) { return f < 1 ? (1 - x) / (1 - f) : 1e9 }
 	BEGIN {
