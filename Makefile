@@ -26,7 +26,8 @@ module:
 	fi
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-userspace:
+# vstat embeds the skeletons of bpf/.
+userspace: bpf
 	$(MAKE) -C userspace
 
 bpf:

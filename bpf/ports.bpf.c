@@ -35,6 +35,8 @@
 #define AF_INET6	10
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
+#define SOCK_STREAM	1
+#define SOCK_DGRAM	2
 #define SOCK_RAW	3
 
 /* The first bytes of a packet that parse() reads: IP and TCP headers. */
@@ -47,8 +49,10 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+/* Rows take memory (on every CPU) only once they are used. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, VP_ROWS_DEFAULT);	/* set by vstat at load */
 	__type(key, struct vp_key);
 	__type(value, struct vp_row);
@@ -56,12 +60,17 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 4 * VP_ROWS_DEFAULT);
 	__type(key, struct vp_drop_key);
 	__type(value, __u64);
 } vp_drops SEC(".maps");
 
-/* The server ports of each namespace: TCP listeners (a count), UDP 1. */
+/*
+ * The server ports of each namespace: TCP ports with listeners (a count
+ * of them), and in an LRU map of their own, so that they never crowd
+ * out the listeners, UDP ports whose sockets were found serving.
+ */
 struct vp_srv_key {
 	__u64 netns;
 	__u16 port;
@@ -75,6 +84,13 @@ struct {
 	__type(key, struct vp_srv_key);
 	__type(value, __u32);
 } vp_servers SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, VP_ROWS_DEFAULT);
+	__type(key, struct vp_srv_key);
+	__type(value, __u32);
+} vp_udp_servers SEC(".maps");
 
 /* What is decided once per socket; accepted sockets get a copy. */
 struct vp_sock {
@@ -139,29 +155,58 @@ static __always_inline bool is_server(__u64 netns, __u8 proto, __u16 port)
 {
 	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
 
-	return bpf_map_lookup_elem(&vp_servers, &s);
+	return bpf_map_lookup_elem(proto == IPPROTO_TCP ? (void *)&vp_servers :
+				   (void *)&vp_udp_servers, &s);
 }
 
+/* One more listener on a TCP port, or a UDP port found serving. */
 static __always_inline void server_add(__u64 netns, __u8 proto, __u16 port)
 {
 	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
 	__u32 one = 1, *n;
 
+	if (!port)
+		return;	/* listen() without bind(): the port comes later */
+	if (proto == IPPROTO_UDP) {
+		bpf_map_update_elem(&vp_udp_servers, &s, &one, BPF_ANY);
+		return;
+	}
 	n = bpf_map_lookup_elem(&vp_servers, &s);
+	if (!n && bpf_map_update_elem(&vp_servers, &s, &one, BPF_NOEXIST))
+		n = bpf_map_lookup_elem(&vp_servers, &s);	/* raced */
 	if (n)
 		add(n, 1);
-	else
-		bpf_map_update_elem(&vp_servers, &s, &one, BPF_NOEXIST);
 }
 
-static __always_inline void server_del(__u64 netns, __u8 proto, __u16 port)
+static __always_inline void server_del(__u64 netns, __u16 port)
 {
-	struct vp_srv_key s = { .netns = netns, .port = port, .proto = proto };
+	struct vp_srv_key s = { .netns = netns, .port = port,
+				.proto = IPPROTO_TCP };
 	__u32 *n;
 
 	n = bpf_map_lookup_elem(&vp_servers, &s);
 	if (n && __sync_fetch_and_add(n, -1) == 1)
 		bpf_map_delete_elem(&vp_servers, &s);
+}
+
+/* The ephemeral port range (ip_local_port_range), set at load. */
+const volatile __u16 eph_lo = 32768, eph_hi = 60999;
+
+static __always_inline bool ephemeral(__u16 port)
+{
+	return port >= eph_lo && port <= eph_hi;
+}
+
+/*
+ * A packet with no socket of its own on this side (a reset the kernel
+ * sends, a datagram for a closed port): the local port's service, unless
+ * the local port is ephemeral and the far one is not, as for a late
+ * reply to a client that has gone.
+ */
+static __always_inline __u8 sockless_role(__u16 lport, __u16 rport)
+{
+	return ephemeral(lport) && !ephemeral(rport) ? VP_ROLE_CLIENT :
+						     VP_ROLE_SERVER;
 }
 
 static __always_inline void row_key(struct vp_key *k, __u64 netns, __u8 proto,
@@ -314,20 +359,54 @@ static __always_inline void syn_seen(struct __sk_buff *skb, struct vp_pkt *p,
 }
 
 /*
+ * Is there a TCP listener on the local end of this packet?  A lookup
+ * from nowhere (address and port 0) misses every connection and finds
+ * the listener: so also listeners older than the programs are found.
+ */
+static __always_inline bool listener(struct __sk_buff *skb, struct vp_pkt *p,
+				     __u16 lport, int dir)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *l;
+	__u32 size;
+
+	if (p->family == AF_INET) {
+		if (bpf_skb_load_bytes(skb, dir == VP_IN ? 16 : 12,
+				       &t.ipv4.daddr, 4))
+			return false;
+		t.ipv4.dport = bpf_htons(lport);
+		size = sizeof(t.ipv4);
+	} else {
+		if (bpf_skb_load_bytes(skb, dir == VP_IN ? 24 : 8,
+				       t.ipv6.daddr, 16))
+			return false;
+		t.ipv6.dport = bpf_htons(lport);
+		size = sizeof(t.ipv6);
+	}
+	l = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!l)
+		return false;
+	bpf_sk_release(l);
+	return true;
+}
+
+/*
  * The role of a socket, or of a packet that has no socket of its own
  * (a SYN-ACK of a request socket, a reply of the kernel's control socket).
  */
-static __always_inline __u8 decide(struct bpf_sock *fsk, struct vp_pkt *p,
-				   __u64 netns, __u16 lport, int dir)
+static __always_inline __u8 decide(struct __sk_buff *skb, struct bpf_sock *fsk,
+				   struct vp_pkt *p, __u64 netns, __u16 lport,
+				   __u16 rport, int dir)
 {
 	if (p->proto == IPPROTO_TCP) {
 		if (fsk && fsk->state == BPF_TCP_LISTEN)
 			return VP_ROLE_SERVER;
-		if (is_server(netns, IPPROTO_TCP, lport))
+		if (is_server(netns, IPPROTO_TCP, lport) ||
+		    listener(skb, p, lport, dir))
 			return VP_ROLE_SERVER;
 		/* The kernel refusing a connection to a closed port. */
 		if (!fsk && (p->flags & TH_RST))
-			return VP_ROLE_SERVER;
+			return sockless_role(lport, rport);
 		return VP_ROLE_CLIENT;
 	}
 	if (is_server(netns, IPPROTO_UDP, lport))
@@ -341,30 +420,35 @@ static __always_inline __u8 decide(struct bpf_sock *fsk, struct vp_pkt *p,
 }
 
 /*
- * The socket's storage, decided: on the first packet of a socket, or
- * every packet of the kernel's control socket (which answers for any
- * port), decide; NULL when the packet has no socket of its own.
+ * On the first packet of a socket, or every packet of a socket that has
+ * no storage of ours (the kernel's control socket, which answers for any
+ * port; a request socket), decide its role.  False: not to be counted
+ * (what a raw socket receives is also received by the socket it is for).
  */
-static __always_inline struct vp_sock *
-first_packet(struct bpf_sock *sk, struct vp_pkt *p, __u16 lport, int dir,
-	     __u64 *netns, __u8 *role)
+static __always_inline bool first_packet(struct __sk_buff *skb,
+					 struct bpf_sock *sk, struct vp_pkt *p,
+					 __u16 lport, __u16 rport, int dir,
+					 __u64 *netns, __u8 *role)
 {
 	struct bpf_sock *fsk = bpf_sk_fullsock(sk);
 	struct vp_sock *st = NULL;
 
-	if (fsk && fsk->type == SOCK_RAW)
+	if (fsk && fsk->type == SOCK_RAW) {
+		if (dir == VP_IN)
+			return false;
 		fsk = NULL;	/* the kernel's control socket, for any port */
+	}
 	if (fsk)
 		st = bpf_sk_storage_get(&vp_sk, fsk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
 	*netns = st && st->netns ? st->netns : sk_netns(sk);
-	*role = decide(fsk, p, *netns, lport, dir);
+	*role = decide(skb, fsk, p, *netns, lport, rport, dir);
 	if (st) {
 		st->netns = *netns;
 		st->role = *role;
 		st->decided = 1;
 	}
-	return st;
+	return true;
 }
 
 static __always_inline int count(struct __sk_buff *skb, int dir)
@@ -388,8 +472,9 @@ static __always_inline int count(struct __sk_buff *skb, int dir)
 	if (st && st->decided) {
 		netns = st->netns;
 		role = st->role;
-	} else {
-		first_packet(sk, &p, lport, dir, &netns, &role);
+	} else if (!first_packet(skb, sk, &p, lport, rport, dir, &netns,
+				 &role)) {
+		return 1;
 	}
 
 	row_key(&k, netns, p.proto, role, lport, rport);
@@ -424,7 +509,7 @@ int vp_sock_create(struct bpf_sock *sk)
 {
 	struct vp_sock *st;
 
-	if (hooks_only ||
+	if (hooks_only || (sk->type != SOCK_STREAM && sk->type != SOCK_DGRAM) ||
 	    (sk->protocol != IPPROTO_TCP && sk->protocol != IPPROTO_UDP))
 		return 1;
 	st = bpf_sk_storage_get(&vp_sk, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
@@ -492,31 +577,40 @@ static __always_inline __u32 log2_slot(__u64 us)
 	return slot;
 }
 
-/* SYN to ESTABLISHED, from the first SYN seen by cgroup_skb. */
-static __always_inline void setup_time(const struct sock *sk, struct vp_key *k,
-				       struct vp_row *r)
+/* The key of a connection's first SYN in vp_syn, from its socket. */
+static __always_inline void syn_key(const struct sock *sk, __u64 netns,
+				    struct vp_syn_key *s)
 {
-	struct vp_syn_key s = { .netns = k->netns };
 	struct in6_addr l6, r6;
-	__u64 *t0, us;
-	__u32 slot;
 
-	s.lport = local_port(sk);
-	s.rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	s.family = AF_INET;
+	s->netns = netns;
+	s->lport = local_port(sk);
+	s->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	s->family = AF_INET;
 	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET6) {
 		l6 = BPF_CORE_READ(sk, __sk_common.skc_v6_rcv_saddr);
 		r6 = BPF_CORE_READ(sk, __sk_common.skc_v6_daddr);
 		if (!v4mapped(&r6)) {
-			s.family = AF_INET6;
-			__builtin_memcpy(s.laddr, &l6, 16);
-			__builtin_memcpy(s.raddr, &r6, 16);
+			s->family = AF_INET6;
+			__builtin_memcpy(s->laddr, &l6, 16);
+			__builtin_memcpy(s->raddr, &r6, 16);
 		}
 	}
-	if (s.family == AF_INET) {
-		s.laddr[0] = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-		s.raddr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+	if (s->family == AF_INET) {
+		s->laddr[0] = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		s->raddr[0] = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 	}
+}
+
+/* SYN to ESTABLISHED, from the first SYN seen by cgroup_skb. */
+static __always_inline void setup_time(const struct sock *sk, struct vp_key *k,
+				       struct vp_row *r)
+{
+	struct vp_syn_key s = {};
+	__u64 *t0, us;
+	__u32 slot;
+
+	syn_key(sk, k->netns, &s);
 	t0 = bpf_map_lookup_elem(&vp_syn, &s);
 	if (!t0)
 		return;
@@ -549,7 +643,16 @@ static __always_inline int set_state(const struct sock *sk, int oldstate,
 	/* LISTEN to SYN_RECV is an accepted socket's birth, not the listener. */
 	if (oldstate == TCP_LISTEN) {
 		if (newstate == TCP_CLOSE)
-			server_del(netns_of(sk), IPPROTO_TCP, local_port(sk));
+			server_del(netns_of(sk), local_port(sk));
+		return 0;
+	}
+	/* A connection that never opened: its SYN's time goes too. */
+	if (newstate == TCP_CLOSE &&
+	    (oldstate == TCP_SYN_SENT || oldstate == TCP_SYN_RECV)) {
+		struct vp_syn_key s = {};
+
+		syn_key(sk, netns_of(sk), &s);
+		bpf_map_delete_elem(&vp_syn, &s);
 		return 0;
 	}
 	if (newstate != TCP_ESTABLISHED && oldstate != TCP_ESTABLISHED &&
@@ -629,9 +732,22 @@ int BPF_PROG(vp_retransmit_raw, const struct sock *sk,
  * An incoming packet for a port nobody has (no_socket) is an attempt on
  * that port's service: a server row.
  */
+#define RTF_LOCAL	0x80000000
+
+/* Was an incoming packet routed to this host (DST: its route, or 0)? */
+static __always_inline bool for_us(unsigned long dst, __u16 proto)
+{
+	dst &= ~3UL;	/* SKB_DST_NOREF */
+	if (!dst)
+		return true;	/* dropped before routing, or the route let go */
+	if (proto == bpf_htons(ETH_P_IP))
+		return BPF_CORE_READ((struct rtable *)dst, rt_type) == RTN_LOCAL;
+	return BPF_CORE_READ((struct rt6_info *)dst, rt6i_flags) & RTF_LOCAL;
+}
+
 static __always_inline int dropped(__u64 netns, __u16 proto,
 				   const unsigned char *nh, bool incoming,
-				   __u32 reason)
+				   unsigned long dst, __u32 reason)
 {
 	struct vp_drop_key d = { .reason = reason };
 	__u8 h[48], l4, role;
@@ -640,7 +756,15 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 	__u32 off;
 	__u64 *n;
 
-	if (hooks_only || !netns || bpf_probe_read_kernel(h, sizeof(h), nh))
+	if (hooks_only || !netns)
+		return 0;
+	/* Not ours: another host's frame (promiscuous), forwarded traffic. */
+	if (incoming &&
+	    (reason == bpf_core_enum_value(enum skb_drop_reason,
+					   SKB_DROP_REASON_OTHERHOST) ||
+	     !for_us(dst, proto)))
+		return 0;
+	if (bpf_probe_read_kernel(h, sizeof(h), nh))
 		return 0;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)h;
@@ -663,10 +787,11 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 		return 0;
 	lport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 2 : 0)]);
 	rport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 0 : 2)]);
-	if (is_server(netns, l4, lport) ||
-	    (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
-						       SKB_DROP_REASON_NO_SOCKET)))
+	if (is_server(netns, l4, lport))
 		role = VP_ROLE_SERVER;
+	else if (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
+							   SKB_DROP_REASON_NO_SOCKET))
+		role = sockless_role(lport, rport);
 	else
 		role = VP_ROLE_CLIENT;
 	row_key(&d.row, netns, l4, role, lport, rport);
@@ -706,7 +831,7 @@ int BPF_PROG(vp_kfree_skb, struct sk_buff *skb, void *location,
 	else if (sk)
 		netns = sk->__sk_common.skc_net.net->net_cookie;
 	return dropped(netns, skb->protocol, skb->head + skb->network_header,
-		       skb->skb_iif != 0, reason);
+		       skb->skb_iif != 0, skb->_skb_refdst, reason);
 }
 
 SEC("raw_tp/kfree_skb")
@@ -726,5 +851,6 @@ int BPF_PROG(vp_kfree_skb_raw, struct sk_buff *skb, void *location,
 	return dropped(netns, BPF_CORE_READ(skb, protocol),
 		       BPF_CORE_READ(skb, head) +
 		       BPF_CORE_READ(skb, network_header),
-		       BPF_CORE_READ(skb, skb_iif) != 0, reason);
+		       BPF_CORE_READ(skb, skb_iif) != 0,
+		       BPF_CORE_READ(skb, _skb_refdst), reason);
 }

@@ -5,9 +5,12 @@
  *
  * A row is keyed by (network namespace, protocol, service port, role).
  * The service port of a flow is the server's port: a socket that listens
- * (TCP) or whose first datagram came in (UDP) is a server and its local
- * port is the service; any other socket is a client and its peer's port
- * is the service.  A client's ephemeral port never gets a row.
+ * (TCP), or was accepted by a listener, or whose first datagram came in
+ * (UDP), is a server and its local port is the service; any other socket
+ * is a client and its peer's port is the service.  A packet with no
+ * socket (a reset the kernel sends, a datagram to a closed port) is the
+ * local port's, unless that port is ephemeral and the far one is not.
+ * A client's ephemeral port never gets a row.
  *
  * The maps are pinned under VP_PIN_DIR, so the counting goes on after the
  * program that attached them exits.
@@ -19,7 +22,7 @@
 
 /* Rows of the table by default; vstat ports attach --rows N changes it. */
 #define VP_ROWS_DEFAULT	4096
-#define VP_ROWS_MAX	(1 << 20)
+#define VP_ROWS_MAX	65536
 
 /*
  * The connection set-up time (first SYN to ESTABLISHED) as a log2

@@ -414,9 +414,16 @@ def pinned():
     return sorted(os.listdir(PIN)) if os.path.exists(PIN) else []
 
 
-def our_programs():
-    out = json.loads(run("bpftool", "-j", "prog", "show").stdout)
-    return len([p for p in out if p.get("name", "").startswith("vp_")])
+def our_programs(want=None):
+    """How many vp_ programs are loaded; with WANT, once it is WANT (a
+    program goes some time after its last link: RCU, a work item)."""
+    deadline = time.monotonic() + 20
+    while True:
+        out = json.loads(run("bpftool", "-j", "prog", "show").stdout)
+        n = len([p for p in out if p.get("name", "").startswith("vp_")])
+        if want is None or n == want or time.monotonic() > deadline:
+            return n
+        time.sleep(0.2)
 
 
 def test_attach_detach_again_and_again():
@@ -424,17 +431,17 @@ def test_attach_detach_again_and_again():
     rounds = 5 if DEBUG else 50
     c = Check()
     vstat("ports", "detach")
-    c.eq("programs after detach", our_programs(), 0)
+    c.eq("programs after detach", our_programs(0), 0)
     for _ in range(rounds):
         vstat("ports", "attach")
         vstat("ports", "detach")
-    c.eq("programs after the rounds", our_programs(), 0)
+    c.eq("programs after the rounds", our_programs(0), 0)
     c.eq("pins after the rounds", pinned(), [])
     vstat("ports", "attach", "--rows", "100")
     c.eq("pins", pinned(), ["drops", "link_egress", "link_ingress",
                             "link_kfree_skb", "link_retransmit",
                             "link_set_state", "link_sock_create", "rows"])
-    c.eq("programs", our_programs(), 6)
+    c.eq("programs", our_programs(6), 6)
     # tp_btf programs are of type "tracing" (raw_tp: "raw_tracepoint").
     link = json.loads(run("bpftool", "-j", "link", "show", "pinned",
                           f"{PIN}/link_set_state").stdout)
@@ -508,6 +515,138 @@ def test_one_port_in_full():
          [("tcp", 5005, "server")])
     c.done()
     close(cli, srv, lst)
+
+
+def test_rates_are_changes():
+    """-i: each interval shows what changed in it; with no traffic, 0."""
+    two_hosts()
+    lst, cli, srv = talk(5013, 100)
+    out = vstat("ports", "-N", B, "--json", "-i", "1", "-c", "3").stdout
+    docs = [json.loads(line) for line in out.splitlines() if line]
+    c = Check()
+    c.eq("documents", len(docs), 3)
+    for i, d in enumerate(docs):
+        for r in d:
+            for k in ("packets_in", "packets_out", "bytes_in", "payload_in"):
+                c.eq(f"interval {i} {r['proto']} {r['port']} {k}", r[k], 0)
+    c.eq("the row is there", [(r["proto"], r["port"]) for r in docs[0]]
+         if docs else [], [("tcp", 5013)])
+    c.done()
+    close(cli, srv, lst)
+
+
+def test_ipv6_and_v4_mapped():
+    two_hosts()
+    with In(B):
+        l6 = socket.socket(socket.AF_INET6)
+        l6.bind(("::", 5010))
+        l6.listen()
+        l4 = socket.socket()
+        l4.bind(("0.0.0.0", 5011))
+        l4.listen()
+    with In(A):
+        c6 = socket.create_connection(("fd02::2", 5010), timeout=30)
+        # an IPv6 socket to an IPv4 address: IPv4 on the wire
+        c4 = socket.socket(socket.AF_INET6)
+        c4.settimeout(30)
+        c4.connect(("::ffff:" + B4, 5011))
+    s6, _ = l6.accept()
+    s4, _ = l4.accept()
+    for cl, sv in ((c6, s6), (c4, s4)):
+        cl.sendall(b"m" * 300)
+        recv_exactly(sv, 300)
+    time.sleep(0.3)
+    a, b = ports(A), ports(B)
+    c = Check()
+    check_keys(c, A, a, [("tcp", 5010, "client"), ("tcp", 5011, "client")])
+    check_keys(c, B, b, [("tcp", 5010, "server"), ("tcp", 5011, "server")])
+    for port in (5010, 5011):
+        ra = a.get(("tcp", port, "client"), {})
+        rb = b.get(("tcp", port, "server"), {})
+        c.eq(f"{port} payload", (ra.get("payload_out"), rb.get("payload_in")),
+             (300, 300))
+        c.eq(f"{port} connections", (ra.get("active"), rb.get("passive")),
+             (1, 1))
+        c.eq(f"{port} set-ups timed", (sum(ra.get("setup_us_log2", [])),
+                                       sum(rb.get("setup_us_log2", []))),
+             (1, 1))
+    c.done()
+    close(c6, c4, s6, s4, l6, l4)
+
+
+def test_connection_older_than_the_programs():
+    """A connection accepted before attach is still the server's."""
+    vstat("ports", "detach")
+    two_hosts()
+    try:
+        lst, cli, srv = talk(5012, 10)
+    finally:
+        attach()
+    cli.sendall(b"o" * 20)
+    recv_exactly(srv, 20)
+    srv.sendall(b"p" * 30)
+    recv_exactly(cli, 30)
+    time.sleep(0.3)
+    a, b = ports(A), ports(B)
+    c = Check()
+    check_keys(c, A, a, [("tcp", 5012, "client")])
+    check_keys(c, B, b, [("tcp", 5012, "server")])
+    rb = b.get(("tcp", 5012, "server"), {})
+    c.eq("server payload", (rb.get("payload_in"), rb.get("payload_out")),
+         (20, 30))
+    c.done()
+    close(cli, srv, lst)
+
+
+def test_late_reply_to_a_client_gone():
+    """A reply to a closed client socket is the service's drop, client
+    side: no row for the client's ephemeral port."""
+    two_hosts()
+    with In(B):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("0.0.0.0", 5353))
+    with In(A):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    cli.sendto(b"q", (B4, 5353))
+    srv.settimeout(30)
+    _, peer = srv.recvfrom(100)
+    cli.close()
+    srv.sendto(b"late answer", peer)
+    time.sleep(0.3)
+    a = ports(A)
+    ra = a.get(("udp", 5353, "client"), {})
+    c = Check()
+    check_keys(c, A, a, [("udp", 5353, "client")])
+    c.eq("no_socket drop", ra.get("drops_by_reason", {}).get("no_socket"), 1)
+    c.done()
+    srv.close()
+
+
+def test_raw_socket_not_counted_twice():
+    """What a raw socket also receives is counted once."""
+    two_hosts()
+    with In(B):
+        raw = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                            socket.IPPROTO_UDP)
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("0.0.0.0", 5014))
+    with In(A):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for _ in range(3):
+        cli.sendto(b"r" * 10, (B4, 5014))
+    srv.settimeout(30)
+    for _ in range(3):
+        srv.recv(100)
+    raw.settimeout(30)
+    raw.recv(100)       # the raw socket got them too
+    b = ports(B)
+    rb = b.get(("udp", 5014, "server"), {})
+    c = Check()
+    check_keys(c, B, b, [("udp", 5014, "server")])
+    c.eq("packets_in", rb.get("packets_in"), 3)
+    c.eq("payload_in", rb.get("payload_in"), 30)
+    c.done()
+    close(raw, srv, cli)
 
 
 def fails(args, msg, status=1, ns=None, pre=()):
@@ -645,6 +784,11 @@ def main():
              test_udp_to_a_closed_port,
              test_tcp_connect_to_a_closed_port,
              test_retransmits_against_tcp_info,
+             test_rates_are_changes,
+             test_ipv6_and_v4_mapped,
+             test_connection_older_than_the_programs,
+             test_late_reply_to_a_client_gone,
+             test_raw_socket_not_counted_twice,
              test_namespaces_apart,
              test_reset,
              test_one_port_in_full,

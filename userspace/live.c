@@ -236,6 +236,8 @@ static int live_fetch(struct live *lv)
 				   vstat_sock_stats_cb, &lv->socks);
 	}
 	lv->t_cur = now();
+	if (!err)
+		vstat_ports_sample(&lv->ports);
 	return err;
 }
 

@@ -153,6 +153,22 @@ static int make_overflow_row(int fd)
 	return err;
 }
 
+/* The ephemeral ports (of vstat's namespace), if they can be read. */
+static void read_port_range(__u16 *lo, __u16 *hi)
+{
+	unsigned int a, b;
+	FILE *f;
+
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%u %u", &a, &b) == 2 && a <= b && b <= 65535) {
+		*lo = a;
+		*hi = b;
+	}
+	fclose(f);
+}
+
 /*
  * Load with the BTF tracepoints (they read the sockets' storage); where
  * the kernel refuses those, with the raw ones.
@@ -170,6 +186,7 @@ static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 	bpf_program__set_autoload(skel->progs.vp_retransmit_raw, !btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_kfree_skb, btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_kfree_skb_raw, !btf_tp);
+	read_port_range(&skel->rodata->eph_lo, &skel->rodata->eph_hi);
 	/* make bench's floor: the hooks alone (tests/bench/ports.sh) */
 	skel->rodata->hooks_only = !strcmp(getenv("VALLEY_BENCH") ?: "",
 					   "hooks-only");
@@ -348,19 +365,18 @@ static void sum_row(struct vp_row *sum, const struct vp_row *cpu, int ncpu)
 			s[i] += c[k * n + i];
 }
 
-static int cmp_key(const struct vp_key *a, const struct vp_key *b)
+static int cmp_entry(const void *a, const void *b)
 {
-	return memcmp(a, b, sizeof(*a));
+	return memcmp(&((const struct vp_entry *)a)->key,
+		      &((const struct vp_entry *)b)->key, sizeof(struct vp_key));
 }
 
+/* The row of K in T, sorted by key. */
 static struct vp_entry *find_entry(struct vp_table *t, const struct vp_key *k)
 {
-	size_t i;
+	struct vp_entry e = { .key = *k };
 
-	for (i = 0; i < t->n; i++)
-		if (!cmp_key(&t->e[i].key, k))
-			return &t->e[i];
-	return NULL;
+	return t->n ? bsearch(&e, t->e, t->n, sizeof(e), cmp_entry) : NULL;
 }
 
 /*
@@ -462,6 +478,8 @@ int vp_read(const char *prog, struct vp_table *t)
 	err = ncpu < 1 ? ncpu :
 	      each_elem(rows, sizeof(struct vp_key), sizeof(struct vp_row),
 			ncpu, add_row, &c);
+	if (!err && t->n)
+		qsort(t->e, t->n, sizeof(t->e[0]), cmp_entry);
 	if (!err)
 		err = each_elem(drops, sizeof(struct vp_drop_key), sizeof(__u64),
 				ncpu, add_drops, &c);

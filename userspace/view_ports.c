@@ -35,7 +35,8 @@ struct out {
 	enum out_mode mode;
 	int col;	/* columns written on this line */
 	struct json j;
-	double per;	/* divide counters by this (rates), or 1 */
+	bool rates;	/* -i: counters are changes over PER seconds */
+	double per;
 };
 
 /* A column's header: its key in capitals, "-" for "_". */
@@ -91,16 +92,18 @@ static void out_cell(struct out *o, const char *key, int width,
 	}
 }
 
-/* A counter: with -i, a rate per second. */
+/* A counter: with -i, a rate per second (rounded in JSON). */
 static void out_u64(struct out *o, const char *key, int width, uint64_t v)
 {
 	char text[32];
 
-	if (o->per != 1)
-		snprintf(text, sizeof(text), "%.1f%s", (double)v / o->per,
+	if (o->rates) {
+		snprintf(text, sizeof(text), "%.1f%s", v / o->per,
 			 o->mode == OUT_LINES ? "/s" : "");
-	else
+		v = (uint64_t)(v / o->per + 0.5);
+	} else {
 		snprintf(text, sizeof(text), "%" PRIu64, v);
+	}
 	out_cell(o, key, width, text, true, v);
 }
 
@@ -243,7 +246,7 @@ static void out_entry(struct out *o, const struct ports_opts *po,
 	}
 	if (!tcp || o->mode != OUT_LINES)
 		out_u64(o, "rcv_errors", 0, r->rcv_errors);
-	if (o->per == 1) {
+	if (!o->rates) {
 		out_histogram(o, r);
 		out_drops(o, e);
 	}
@@ -358,15 +361,45 @@ static void row_sub(struct vp_row *a, const struct vp_row *b)
 	a->established = est;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(&((const struct vp_entry *)a)->key,
+		      &((const struct vp_entry *)b)->key, sizeof(struct vp_key));
+}
+
+/* The row of K in T, which vp_read() sorted by key. */
 static const struct vp_entry *find(const struct vp_table *t,
 				   const struct vp_key *k)
 {
+	struct vp_entry e = { .key = *k };
+
+	return t->n ? bsearch(&e, t->e, t->n, sizeof(e), cmp_key) : NULL;
+}
+
+/*
+ * CUR, totals just read, becomes the change since PREV's totals, and PREV
+ * CUR's totals (without the drops by reason).  0 or -ENOMEM.
+ */
+static int since(struct vp_table *prev, struct vp_table *cur)
+{
+	struct vp_table snap = { .n = cur->n, .max_rows = cur->max_rows };
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		if (!memcmp(&t->e[i].key, k, sizeof(*k)))
-			return &t->e[i];
-	return NULL;
+	snap.e = malloc(cur->n * sizeof(*snap.e) + 1);
+	if (!snap.e)
+		return -ENOMEM;
+	memcpy(snap.e, cur->e, cur->n * sizeof(*snap.e));
+	for (i = 0; i < snap.n; i++) {
+		const struct vp_entry *p = find(prev, &cur->e[i].key);
+
+		snap.e[i].drops = NULL;
+		snap.e[i].n_drops = 0;
+		if (p)
+			row_sub(&cur->e[i].row, &p->row);
+	}
+	vp_table_free(prev);
+	*prev = snap;
+	return 0;
 }
 
 static void show(struct out *o, const struct ports_opts *po,
@@ -407,11 +440,10 @@ static void on_signal(int sig)
 /* -i: every interval, the rates since the last one. */
 static int show_rates(struct out *o, struct ports_opts *po)
 {
-	struct vp_table prev = { 0 }, cur;
 	const struct vstat_opts *vo = po->vo;
+	struct vp_table prev, cur;
 	struct timespec ts;
 	long shown = 0;
-	size_t i;
 	int err;
 
 	signal(SIGINT, on_signal);
@@ -419,6 +451,7 @@ static int show_rates(struct out *o, struct ports_opts *po)
 	err = vp_read(VSTAT_PROG, &prev);
 	if (err)
 		return err;
+	o->rates = true;
 	o->per = vo->interval;
 	while (!stop && (!vo->count || shown < vo->count)) {
 		ts.tv_sec = (time_t)vo->interval;
@@ -428,30 +461,16 @@ static int show_rates(struct out *o, struct ports_opts *po)
 		err = vp_read(VSTAT_PROG, &cur);
 		if (err)
 			break;
-		for (i = 0; i < cur.n; i++) {
-			const struct vp_entry *p = find(&prev, &cur.e[i].key);
-
-			if (p)
-				row_sub(&cur.e[i].row, &p->row);
-		}
-		vp_table_free(&prev);
-		prev = cur;
-		/* sort and show a copy: PREV must keep every row */
-		cur.e = malloc(prev.n * sizeof(*cur.e) + 1);
-		if (!cur.e) {
+		if (since(&prev, &cur)) {
+			vp_table_free(&cur);
 			err = VL_EXIT_FAIL;
 			break;
-		}
-		memcpy(cur.e, prev.e, prev.n * sizeof(*cur.e));
-		for (i = 0; i < cur.n; i++) {
-			cur.e[i].drops = NULL;
-			cur.e[i].n_drops = 0;
 		}
 		select_rows(&cur, po);
 		if (o->mode != OUT_JSON && shown)
 			putchar('\n');
 		show(o, po, &cur);
-		free(cur.e);
+		vp_table_free(&cur);
 		shown++;
 	}
 	vp_table_free(&prev);
@@ -459,68 +478,62 @@ static int show_rates(struct out *o, struct ports_opts *po)
 }
 
 /*
- * The live view's block: this namespace's busiest rows by bytes per
- * second since the last call, at most MAX lines; nothing when the
- * programs are not attached or not readable.  Returns the lines printed.
+ * The live view's block.  vstat_ports_sample(), at each refresh: the
+ * change of this namespace's rows since the last, busiest first by bytes;
+ * nothing when the programs are not attached or not readable.
  */
-int vstat_ports_block(struct vstat_ports_live *pl, int max)
+void vstat_ports_sample(struct vstat_ports_live *pl)
 {
 	struct ports_opts po = { .port = -1, .netns = vp_netns_self() };
-	struct vp_table cur, snap;
-	int lines = 0;
-	double t, dt;
-	size_t i;
+	struct vp_table cur;
+	double t;
 
-	if (max < 2 || !vp_attached() || access(VP_PIN_DIR, R_OK | X_OK) ||
+	vp_table_free(&pl->shown);
+	if (!vp_attached() || access(VP_PIN_DIR, R_OK | X_OK) ||
 	    vp_read(VSTAT_PROG, &cur))
-		return 0;
+		return;
 	t = vp_now();
-	dt = t - pl->t;
-	/* The totals, kept for the next rates. */
-	snap.n = cur.n;
-	snap.max_rows = cur.max_rows;
-	snap.e = malloc(cur.n * sizeof(*snap.e) + 1);
-	if (!snap.e) {
+	if (since(&pl->prev, &cur)) {
 		vp_table_free(&cur);
-		return 0;
+		return;
 	}
-	memcpy(snap.e, cur.e, cur.n * sizeof(*snap.e));
-	for (i = 0; i < snap.n; i++) {
-		const struct vp_entry *p = find(&pl->prev, &cur.e[i].key);
-
-		snap.e[i].drops = NULL;
-		snap.e[i].n_drops = 0;
-		if (p)
-			row_sub(&cur.e[i].row, &p->row);
-	}
-	vp_table_free(&pl->prev);
-	pl->prev = snap;
-	if (!pl->t)
-		dt = 0;
+	pl->dt = pl->t ? t - pl->t : 0;
 	pl->t = t;
 	select_rows(&cur, &po);
+	pl->shown = cur;
+}
+
+/* vstat_ports_block(): the last sample, at most MAX lines; the count. */
+int vstat_ports_block(const struct vstat_ports_live *pl, int max)
+{
+	const struct vp_table *t = &pl->shown;
+	int lines = 0;
+	size_t i;
+
+	if (max < 2 || !pl->t)
+		return 0;
 	printf("\033[1mPORTS\033[0m busiest by bytes/s %17s %12s %10s\n",
 	       "bytes in/s", "bytes out/s", "packets/s");
 	lines++;
-	for (i = 0; i < cur.n && lines < max && dt > 0; i++) {
-		const struct vp_entry *e = &cur.e[i];
+	for (i = 0; i < t->n && lines < max && pl->dt > 0; i++) {
+		const struct vp_entry *e = &t->e[i];
 
 		if (!e->row.bytes[VP_IN] && !e->row.bytes[VP_OUT])
 			break;
 		printf("  %-4s %5u %-10.10s %-8s %12.0f %12.0f %10.0f\n",
 		       proto_name(&e->key), e->key.port, service_name(&e->key),
-		       role_names[e->key.role], e->row.bytes[VP_IN] / dt,
-		       e->row.bytes[VP_OUT] / dt,
-		       (e->row.packets[VP_IN] + e->row.packets[VP_OUT]) / dt);
+		       role_names[e->key.role], e->row.bytes[VP_IN] / pl->dt,
+		       e->row.bytes[VP_OUT] / pl->dt,
+		       (e->row.packets[VP_IN] + e->row.packets[VP_OUT]) / pl->dt);
 		lines++;
 	}
-	vp_table_free(&cur);
 	return lines;
 }
 
 void vstat_ports_live_free(struct vstat_ports_live *pl)
 {
 	vp_table_free(&pl->prev);
+	vp_table_free(&pl->shown);
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -550,12 +563,15 @@ static int ports_attach(int argc, char **argv)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+r:", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:r:", longopts, NULL)) != -1) {
+		if (c == ':')
+			return usage_error("%s needs a number of rows", "--rows");
 		if (c != 'r')
 			return usage_error("vstat ports attach takes %s",
 					   "--rows N");
 		if (parse_number(optarg, 2, VP_ROWS_MAX, &rows))
-			return usage_error("--rows is a number from 2 to 1048576, not '%s'",
+			return usage_error("--rows is a number from 2 to 65536, not '%s'",
 					   optarg);
 	}
 	if (optind < argc)
@@ -580,7 +596,7 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 					      "drops", "retrans" };
 	struct vstat_opts vo = *opts;
 	struct ports_opts po = { .vo = &vo, .port = -1 };
-	struct out o = { .per = 1 };
+	struct out o = { 0 };
 	const char *netns = NULL;
 	struct vp_table t;
 	bool rates = false;
@@ -600,9 +616,13 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 
 	/* Options may come anywhere; argv[0] is an argument, not our name. */
 	optind = 0;
-	while ((c = getopt_long(argc + 1, argv - 1, "s:n:Aji:c:N:", longopts,
+	opterr = 0;
+	while ((c = getopt_long(argc + 1, argv - 1, ":s:n:Aji:c:N:", longopts,
 				NULL)) != -1) {
 		switch (c) {
+		case ':':
+			return usage_error("option %s needs a value",
+					   argv[optind - 2]);
 		case 'N':
 			netns = optarg;
 			break;
@@ -639,7 +659,7 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 						   optarg);
 			break;
 		default:
-			return usage_error("%s", "unknown option");
+			return usage_error("unknown option '%s'", argv[optind - 2]);
 		}
 	}
 	for (i = optind; i <= (size_t)argc; i++) {

@@ -43,11 +43,13 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv);
 
 /* view_ports.c: the live view's block of the busiest ports. */
 struct vstat_ports_live {
-	struct vp_table prev;
-	double t;			/* of PREV, 0 before the first */
+	struct vp_table prev;		/* the totals of the last sample */
+	struct vp_table shown;		/* the changes since the one before */
+	double t, dt;			/* of the last sample, and since */
 };
 
-int vstat_ports_block(struct vstat_ports_live *pl, int max);
+void vstat_ports_sample(struct vstat_ports_live *pl);
+int vstat_ports_block(const struct vstat_ports_live *pl, int max);
 void vstat_ports_live_free(struct vstat_ports_live *pl);
 
 /* view_layers.c: the rows of a snapshot as text or JSON. */

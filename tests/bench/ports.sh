@@ -90,7 +90,12 @@ stats() {
 	awk -v n="$1" -v p="$2" -v h="$3" -v f="$4" '
 	'"$MEDIAN_AWK"'
 	# (1 - X) / (1 - F): X'"'"'s cost in units of nftables'"'"'
-	function cost(x, f) { return f < 1 ? (1 - x) / (1 - f) : 1e9 }
+	# (a round where nftables cost nothing, or less than 1% of nothing,
+	# says nothing: 99)
+	function cost(x, f,   c) {
+		c = f < 0.99 ? (1 - x) / (1 - f) : 99
+		return c > 99 ? 99 : c
+	}
 	BEGIN {
 		k = split(n, N, " "); split(p, P, " "); split(h, H, " ")
 		split(f, F, " ")
