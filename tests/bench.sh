@@ -22,7 +22,7 @@ cd "$src"
 
 bash tests/deps.sh
 kver=$(tests/kernels.sh | grep '^6\.12' | tail -n 1)
-dir=build/$kver
+dir=build/bench/$kver	# apart from make check's build/$kver
 
 tests/build-module.sh "/lib/modules/$kver/build" "$dir"
 # The same module with hooks that count nothing (tests/bench/layers.sh).
