@@ -27,8 +27,8 @@ static const struct command {
 	  "[list] | add PORT NAME | del PORT: the port to service table" },
 	{ "info", vstat_info, NULL,
 	  "module version, address family and parts running" },
-	{ "sockets", vstat_sockets, NULL,
-	  "AF_VALLEY sockets of this namespace, like ss" },
+	{ "sockets", NULL, vstat_sockets,
+	  "[OPTIONS] [FILTER]: sockets like ss (see 'sockets --help')" },
 	{ "stats", vstat_stats, NULL,
 	  "AF_VALLEY counters: sockets open, connections, traffic" },
 	{ "reset", vstat_reset, NULL,
@@ -73,11 +73,18 @@ int main(int argc, char **argv)
 	};
 	struct vstat_opts opts = { .interval = 1.0 };
 	const char *cmd = "live";
+	int c, last = argc;
 	char *end;
 	size_t i;
-	int c;
 
-	while ((c = getopt_long(argc, argv, "i:c:jhV", longopts, NULL)) != -1) {
+	/* "sockets" takes ss's options: vstat's own are those before it. */
+	for (c = 1; c < argc && argv[c][0] == '-'; c++)
+		if (!strcmp(argv[c], "-i") || !strcmp(argv[c], "-c") ||
+		    !strcmp(argv[c], "--interval") || !strcmp(argv[c], "--count"))
+			c++;
+	if (c < argc && !strcmp(argv[c], "sockets"))
+		last = c;
+	while ((c = getopt_long(last, argv, "i:c:jhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			errno = 0;
