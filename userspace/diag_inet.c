@@ -25,9 +25,37 @@ struct inet_ctx {
 	struct tcp_info ti;
 };
 
+/* A dump that failed ends with NLMSG_DONE carrying the error. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)data;
+	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int) &&
+	    *(const int *)mnl_nlmsg_get_payload(nlh) < 0) {
+		errno = -*(const int *)mnl_nlmsg_get_payload(nlh);
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+	(void)data;
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	errno = -e->error;
+	return e->error ? MNL_CB_ERROR : MNL_CB_STOP;
+}
+
 int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		 void *data)
 {
+	static mnl_cb_t ctl[NLMSG_DONE + 1] = {
+		[NLMSG_ERROR] = error_cb, [NLMSG_DONE] = done_cb,
+	};
 	static char buf[65536];
 	unsigned int portid = mnl_socket_get_portid(nl);
 	ssize_t n;
@@ -42,7 +70,8 @@ int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 		if (n < 0)
 			return -errno;
-		ret = mnl_cb_run(buf, n, nlh->nlmsg_seq, portid, cb, data);
+		ret = mnl_cb_run2(buf, n, nlh->nlmsg_seq, portid, cb, data,
+				  ctl, NLMSG_DONE + 1);
 	} while (ret == MNL_CB_OK);
 	return ret < 0 ? -errno : 0;
 }

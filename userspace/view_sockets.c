@@ -47,7 +47,7 @@ struct view {
 	struct sk_procs *ps;
 	int addr_width;
 	unsigned long count[SK_KINDS][SK_STATES];
-	bool users_open;
+	bool users_open, raw_asked;
 };
 
 static const char *const netids[SK_KINDS] = {
@@ -315,9 +315,13 @@ static int dumps(struct view *v, struct mnl_socket *nl)
 		if (!err && v->v6)
 			err = sk_inet_dump(nl, inet[i], AF_INET6, v->states,
 					   v->ext, &v->bc, row, v);
-		/* raw_diag may be missing from the kernel */
-		if (err == -ENOENT && inet[i] == SK_RAW)
+		/* raw_diag is often left out of kernels */
+		if (err == -ENOENT && inet[i] == SK_RAW) {
+			if (v->raw_asked)
+				fprintf(stderr, "%s: this kernel lists no raw sockets (no raw_diag)\n",
+					VSTAT_PROG);
 			err = 0;
+		}
 		if (err) {
 			fprintf(stderr, "%s: cannot list %s sockets: %s\n",
 				VSTAT_PROG, netids[inet[i]], strerror(-err));
@@ -512,7 +516,7 @@ static int parse(struct view *v, int argc, char **argv)
 		switch (c) {
 		case 't': v->kinds |= K(SK_TCP); break;
 		case 'u': v->kinds |= K(SK_UDP); break;
-		case 'w': v->kinds |= K(SK_RAW); break;
+		case 'w': v->kinds |= K(SK_RAW); v->raw_asked = true; break;
 		case 'x': v->kinds |= K_UNIX; break;
 		case OPT_VALLEY: v->kinds |= K_VALLEY; break;
 		case '4': v->v4 = true; break;
