@@ -234,8 +234,9 @@ static void row(const struct sk_row *r, void *data)
 	struct view *v = data;
 	int w = v->addr_width;
 
+	/* valley's ports are matched here; unix sockets have none */
 	if (v->filter.expr && !is_inet(r->kind) &&
-	    !sk_filter_match(v->filter.expr, r))
+	    ((K(r->kind) & K_UNIX) || !sk_filter_match(v->filter.expr, r)))
 		return;
 	if (v->summary) {
 		v->count[r->kind][r->state < SK_STATES ? r->state : 0]++;
@@ -328,7 +329,7 @@ static int dumps(struct view *v, struct mnl_socket *nl)
 			return VL_EXIT_FAIL;
 		}
 	}
-	if (v->kinds & K_UNIX) {
+	if ((v->kinds & K_UNIX) && !v->filter.expr) {
 		err = sk_unix_dump(nl, v->states, v->mem, row, v);
 		if (err) {
 			fprintf(stderr, "%s: cannot list unix sockets: %s\n",
