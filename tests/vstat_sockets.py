@@ -189,6 +189,8 @@ def ss_rows(*args):
             t.insert(1, "?")    # one state asked for: ss omits the column
         if len(t) < 6:
             continue
+        if t[0] in ("???", "icmp6"):
+            t[0] = "raw"        # ss names raw sockets by their protocol
         r = {"netid": t[0], "state": t[1], "recv_q": int(t[2]),
              "send_q": int(t[3]), "uid": 0}
         if t[0].startswith("u_"):

@@ -21,6 +21,7 @@ struct inet_ctx {
 	sk_row_fn fn;
 	void *data;
 	enum sk_kind kind;
+	bool event;			/* a destroy event: the kind from its protocol */
 	struct sk_row r;
 	struct tcp_info ti;
 };
@@ -96,8 +97,8 @@ static int inet_attr_cb(const struct nlattr *attr, void *data)
 		if (len >= 1)
 			c->r.v6only = *(const uint8_t *)mnl_attr_get_payload(attr);
 		break;
-	case INET_DIAG_PROTOCOL:	/* in destroy events */
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0)
+	case INET_DIAG_PROTOCOL:	/* raw sockets' protocol; and events' */
+		if (mnl_attr_validate(attr, MNL_TYPE_U8) == 0 && c->event)
 			c->r.kind = mnl_attr_get_u8(attr) == IPPROTO_UDP ?
 				    SK_UDP : SK_TCP;
 		break;
@@ -189,6 +190,7 @@ int sk_inet_event(const struct nlmsghdr *nlh, sk_row_fn fn, void *data)
 	c->fn = fn;
 	c->data = data;
 	c->kind = SK_TCP;
+	c->event = true;
 	ret = inet_cb(nlh, c) == MNL_CB_OK ? 0 : -EBADMSG;
 	free(c);
 	return ret;
