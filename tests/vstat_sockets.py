@@ -34,23 +34,24 @@ RAW_DIAG = subprocess.run(["modprobe", "-q", "raw_diag"]).returncode == 0 \
     or os.path.exists("/sys/module/raw_diag")
 
 
-def env():
-    e = dict(os.environ)
+def env(extra=None):
+    e = dict(os.environ, **(extra or {}))
     e.pop("LD_PRELOAD", None)   # the runner's stdbuf; ASan must come first
     e["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=99"
     e["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=98"
     return e
 
 
-def run(*args, ok=True):
-    p = subprocess.run(list(args), capture_output=True, text=True, env=env())
+def run(*args, ok=True, extra=None):
+    p = subprocess.run(list(args), capture_output=True, text=True,
+                       env=env(extra))
     if ok and p.returncode != 0:
         raise Failed(f"{' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
     return p
 
 
-def vstat_json(*args):
-    p = run(VSTAT, "sockets", "--json", *args)
+def vstat_json(*args, extra=None):
+    p = run(VSTAT, "sockets", "--json", *args, extra=extra)
     try:
         return json.loads(p.stdout)
     except ValueError as e:
@@ -550,20 +551,25 @@ def test_processes():
         os._exit(0)
     try:
         child_ino, child_fd = map(int, os.read(r, 100).split())
-        rows = {x["inode"]: x for x in vstat_json("-a", "-p", "-t", "-u")}
         me = os.getpid()
-        expect("main", rows[ino(main)].get("processes"),
-               [{"name": "python3", "pid": me, "fd": main.fileno()}])
-        expect("thread", rows[ino(got["t"])].get("processes"),
-               [{"name": "python3", "pid": me, "fd": got["t"].fileno()}])
-        procs = rows[child_ino].get("processes")
-        expect("child", sorted((p["pid"], p["fd"]) for p in procs),
-               [(pid, child_fd), (pid, 77)])
-        text = run(VSTAT, "sockets", "-a", "-p", "-t", "-H", "-n",
-                   f"sport = :{main.getsockname()[1]}").stdout
-        want = f'users:(("python3",pid={me},fd={main.fileno()}))'
-        if not text.rstrip().endswith(want):
-            raise Failed(f"text: {text!r}, want it to end with {want}")
+        # the BPF iterator (which every test kernel can run), the /proc scan
+        for how in ({"VALLEY_PROCS": "bpf"}, {"VALLEY_PROCS": "proc"}):
+            rows = {x["inode"]: x for x in vstat_json("-a", "-p", "-t", "-u",
+                                                      extra=how)}
+            expect(f"main {how}", rows[ino(main)].get("processes"),
+                   [{"name": "python3", "pid": me, "fd": main.fileno()}])
+            expect(f"thread {how}", rows[ino(got["t"])].get("processes"),
+                   [{"name": "python3", "pid": me,
+                     "fd": got["t"].fileno()}])
+            procs = rows[child_ino].get("processes")
+            expect(f"child {how}", sorted((p["pid"], p["fd"])
+                                          for p in procs),
+                   [(pid, child_fd), (pid, 77)])
+            text = run(VSTAT, "sockets", "-a", "-p", "-t", "-H", "-n",
+                       f"sport = :{main.getsockname()[1]}", extra=how).stdout
+            want = f'users:(("python3",pid={me},fd={main.fileno()}))'
+            if not text.rstrip().endswith(want):
+                raise Failed(f"text: {text!r}, want it to end with {want}")
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)

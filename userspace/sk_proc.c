@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vstat sockets -p: which processes hold which sockets, from one pass over
- * /proc/PID/fd, keeping only the descriptors that are sockets, in a hash
- * by inode.
+ * vstat sockets -p: which processes hold which sockets, in a hash by
+ * inode: from a BPF task_file iterator (sk_proc_bpf.c) where the kernel
+ * and the caller's privileges allow it, else from one pass over
+ * /proc/PID/fd keeping only the descriptors that are sockets.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,24 +13,9 @@
 #include <unistd.h>
 
 #include "sk.h"
+#include "sk_proc.h"
 
-struct holder {
-	uint32_t ino;
-	int pid, fd;
-	unsigned int comm;		/* offset in comms */
-	int next;			/* index, -1 */
-};
-
-struct sk_procs {
-	struct holder *h;
-	size_t n, cap;
-	int *bucket;
-	size_t nbucket;
-	char *comms;
-	size_t comms_len, comms_cap;
-};
-
-static unsigned int add_comm(struct sk_procs *ps, const char *comm)
+unsigned int sk_procs_comm(struct sk_procs *ps, const char *comm)
 {
 	size_t len = strlen(comm) + 1;
 	unsigned int off;
@@ -49,8 +35,8 @@ static unsigned int add_comm(struct sk_procs *ps, const char *comm)
 	return off;
 }
 
-static void add(struct sk_procs *ps, uint32_t ino, int pid, int fd,
-		unsigned int comm)
+void sk_procs_add(struct sk_procs *ps, uint32_t ino, int pid, int fd,
+		  unsigned int comm)
 {
 	if (ps->n == ps->cap) {
 		size_t cap = ps->cap ? ps->cap * 2 : 1024;
@@ -109,10 +95,10 @@ static void scan_pid(struct sk_procs *ps, int pid)
 		ino = strtoul(link + 8, NULL, 10);
 		if (!named) {
 			read_comm(pid, comm, sizeof(comm));
-			off = add_comm(ps, comm);
+			off = sk_procs_comm(ps, comm);
 			named = true;
 		}
-		add(ps, ino, pid, atoi(de->d_name), off);
+		sk_procs_add(ps, ino, pid, atoi(de->d_name), off);
 	}
 	closedir(d);
 }
@@ -120,19 +106,34 @@ static void scan_pid(struct sk_procs *ps, int pid)
 struct sk_procs *sk_procs_scan(void)
 {
 	struct sk_procs *ps = calloc(1, sizeof(*ps));
+	const char *how;
 	struct dirent *de;
+	int bpf = -1;
 	DIR *d;
 	size_t i;
 
 	if (!ps)
 		return NULL;
-	add_comm(ps, "?");
-	d = opendir("/proc");
-	if (d) {
-		while ((de = readdir(d)))
-			if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
-				scan_pid(ps, atoi(de->d_name));
-		closedir(d);
+	sk_procs_comm(ps, "?");
+	/* VALLEY_PROCS=bpf or =proc: that way only (for tests) */
+	how = getenv("VALLEY_PROCS");
+	if (!how)
+		how = "";
+	if (strcmp(how, "proc"))
+		bpf = sk_procs_bpf(ps);
+	if (bpf < 0 && !strcmp(how, "bpf")) {
+		sk_procs_free(ps);
+		return NULL;
+	}
+	if (bpf < 0) {
+		ps->n = 0;
+		d = opendir("/proc");
+		if (d) {
+			while ((de = readdir(d)))
+				if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+					scan_pid(ps, atoi(de->d_name));
+			closedir(d);
+		}
 	}
 	ps->nbucket = 1;
 	while (ps->nbucket < ps->n * 2)

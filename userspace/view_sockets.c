@@ -654,8 +654,15 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 		ret = VL_EXIT_FAIL;
 		goto out;
 	}
-	if (v->procs)
+	if (v->procs) {
 		v->ps = sk_procs_scan();
+		if (!v->ps) {
+			fprintf(stderr, "%s: cannot tell which processes hold the sockets\n",
+				VSTAT_PROG);
+			ret = VL_EXIT_FAIL;
+			goto out;
+		}
+	}
 	if (v->events) {
 		ret = events(v, nl);
 		goto out;
