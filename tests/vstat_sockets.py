@@ -50,8 +50,11 @@ def run(*args, ok=True, extra=None):
     return p
 
 
-def vstat_json(*args, extra=None):
-    p = run(VSTAT, "sockets", "--json", *args, extra=extra)
+NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+
+
+def vstat_json(*args, extra=None, pre=()):
+    p = run(*pre, VSTAT, "sockets", "--json", *args, extra=extra)
     try:
         return json.loads(p.stdout)
     except ValueError as e:
@@ -180,9 +183,9 @@ def addr_port(text):
     return addr, 0 if port == "*" else int(port)
 
 
-def ss_rows(*args):
+def ss_rows(*args, pre=()):
     """ss -H -n -e -O ARGS: one dict per socket, keyed by inode."""
-    out = run("ss", "-H", "-n", "-e", "-O", *args).stdout
+    out = run(*pre, "ss", "-H", "-n", "-e", "-O", *args).stdout
     rows = {}
     for line in out.splitlines():
         t = line.split()
@@ -217,9 +220,9 @@ def key(r):
     return (r["netid"], r["local"], r["peer"])
 
 
-def vstat_rows(*args):
+def vstat_rows(*args, pre=()):
     rows = {}
-    for r in vstat_json("-n", *args):
+    for r in vstat_json("-n", *args, pre=pre):
         r = dict(r)
         if "local_address" in r:
             r["local"] = (r["local_address"], r["local_port"])
@@ -288,6 +291,10 @@ def test_same_sockets_as_ss():
             compare(ours, ss, vs, f"seed {SEED}")
             for i in other:
                 expect(f"uid of {i}", vs[i]["uid"], 65534)
+            # an unprivileged user sees what ss shows them
+            ss = ss_rows(*args, pre=NOBODY)
+            vs = vstat_rows(*args, pre=NOBODY)
+            compare(ours, ss, vs, f"seed {SEED}, as nobody")
             states = {vs[k]["state"] for k in ours}
             for want in ("LISTEN", "ESTAB", "CLOSE-WAIT", "FIN-WAIT-2",
                          "TIME-WAIT", "SYN-SENT", "UNCONN"):
