@@ -638,6 +638,52 @@ def test_events():
         p.wait()
 
 
+def test_resolver_that_never_answers():
+    """-r: names from /etc/hosts; a DNS server that never answers costs a
+    bounded time once, and the addresses stay numeric."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.9", 53))
+    lst = [socket.socket() for _ in range(2)]
+    conf = f"/tmp/vsk-resolv-{os.getpid()}"
+    try:
+        for i, s in enumerate(lst):
+            s.bind((f"127.0.0.{7 + i}", 0))
+            s.listen()
+        with open(conf, "w") as f:
+            # without vstat's limit: 5 tries of 30 s for each address
+            f.write("nameserver 127.0.0.9\noptions timeout:30 attempts:5\n")
+        expr = "src 127.0.0.7 or src 127.0.0.8"
+        start = time.monotonic()
+        p = run("unshare", "-m", "sh", "-c",
+                'mount --bind "$0" /etc/resolv.conf && exec "$@"', conf,
+                VSTAT, "sockets", "-t", "-l", "-r", "-n", "-H", expr)
+        took = time.monotonic() - start
+        if took > 20:
+            raise Failed(f"-r took {took:.0f} s with a silent resolver")
+        got = sorted(line.split()[4] for line in p.stdout.splitlines())
+        expect("addresses", got, sorted(
+            f"127.0.0.{7 + i}:{s.getsockname()[1]}" for i, s in
+            enumerate(lst)))
+        silent.setblocking(False)
+        try:
+            silent.recv(512)
+        except BlockingIOError:
+            raise Failed("the resolver was never asked")
+        # a name from /etc/hosts
+        c = socket.socket()
+        c.bind(("127.0.0.1", 0))
+        c.connect(lst[0].getsockname())
+        rows = vstat_json("-t", "-r", "-n", f"sport = :{c.getsockname()[1]}")
+        c.close()
+        expect("local_host", [r.get("local_host") for r in rows],
+               [socket.gethostbyaddr("127.0.0.1")[0]])
+    finally:
+        silent.close()
+        for s in lst:
+            s.close()
+        os.unlink(conf)
+
+
 def test_without_valley_module():
     """Without valley.ko: the same listing, no valley rows, exit 0."""
     ko = os.environ.get("VALLEY_KO")
@@ -666,7 +712,7 @@ def main():
     tests = [test_same_sockets_as_ss, test_filters_as_ss,
              test_malformed_filters, test_other_namespace_and_summary,
              test_json_and_extras, test_processes, test_events,
-             test_without_valley_module]
+             test_resolver_that_never_answers, test_without_valley_module]
     return run_tests(tests, (OSError, ValueError, KeyError))
 
 

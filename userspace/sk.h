@@ -109,5 +109,7 @@ void sk_procs_each(const struct sk_procs *ps, uint32_t ino,
 
 /* sk_names.c: /etc/services, by port, for "tcp" or "udp". */
 const char *sk_service(unsigned int port, bool udp);
+/* The host name of ADDR (FAMILY's), or NULL: none, or the resolver is slow. */
+const char *sk_host(int family, const uint8_t *addr);
 
 #endif

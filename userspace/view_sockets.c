@@ -39,7 +39,7 @@
 struct view {
 	struct pr p;
 	unsigned int kinds, states, ext;
-	bool v4, v6, numeric, header, extended, mem, info, timers, procs,
+	bool v4, v6, numeric, resolve, header, extended, mem, info, timers, procs,
 	     summary, events;
 	const char *netns;
 	struct sk_filter filter;
@@ -91,12 +91,15 @@ static void inet_end(struct view *v, const struct sk_row *r, bool peer,
 {
 	const uint8_t *a = peer ? r->dst : r->src;
 	unsigned int port = peer ? r->dport : r->sport;
-	char addr[INET6_ADDRSTRLEN], pname[64], text[INET6_ADDRSTRLEN + 72];
+	char addr[INET6_ADDRSTRLEN], pname[64], text[320];
 	static const uint8_t any[16];
+	const char *host = v->resolve ? sk_host(r->family, a) : NULL;
 
 	inet_ntop(r->family, a, addr, sizeof(addr));
 	port_name(v, r, port, pname, sizeof(pname));
-	if (r->family == AF_INET6 && !memcmp(a, any, 16) && !r->v6only)
+	if (host)
+		snprintf(text, sizeof(text), "%s:%s", host, pname);
+	else if (r->family == AF_INET6 && !memcmp(a, any, 16) && !r->v6only)
 		snprintf(text, sizeof(text), "*:%s", pname);
 	else if (r->family == AF_INET6)
 		snprintf(text, sizeof(text), "[%s]:%s", addr, pname);
@@ -106,6 +109,9 @@ static void inet_end(struct view *v, const struct sk_row *r, bool peer,
 	pr_str(&v->p, PR_JSON, peer ? "peer_address" : "local_address", NULL,
 	       addr);
 	pr_u64(&v->p, PR_JSON, peer ? "peer_port" : "local_port", NULL, port);
+	if (host)
+		pr_str(&v->p, PR_JSON, peer ? "peer_host" : "local_host", NULL,
+		       host);
 }
 
 static void unix_ends(struct view *v, const struct sk_row *r, int width)
@@ -457,6 +463,8 @@ static void usage(FILE *out)
 		"  -l, --listening    listening and unconnected sockets only\n"
 		"  -a, --all          sockets in every state (default: connected ones)\n"
 		"  -n, --numeric      port numbers, not service names\n"
+		"  -r, --resolve      host names (cached; a resolver that does not answer\n"
+		"                     in 1.5 s leaves the rest numeric)\n"
 		"  -H, --no-header    no header line\n"
 		"  -e, --extended     uid, inode and cookie\n"
 		"  -m, --memory       socket memory (skmem)\n"
@@ -494,6 +502,7 @@ static int parse(struct view *v, int argc, char **argv)
 		{ "listening", no_argument, NULL, 'l' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "numeric", no_argument, NULL, 'n' },
+		{ "resolve", no_argument, NULL, 'r' },
 		{ "no-header", no_argument, NULL, 'H' },
 		{ "extended", no_argument, NULL, 'e' },
 		{ "memory", no_argument, NULL, 'm' },
@@ -512,7 +521,7 @@ static int parse(struct view *v, int argc, char **argv)
 	int c;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+tuwx46lanHemiopsN:EjOh", longopts,
+	while ((c = getopt_long(argc, argv, "+tuwx46lanrHemiopsN:EjOh", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 't': v->kinds |= K(SK_TCP); break;
@@ -525,6 +534,7 @@ static int parse(struct view *v, int argc, char **argv)
 		case 'l': listening = true; break;
 		case 'a': all = true; break;
 		case 'n': v->numeric = true; break;
+		case 'r': v->resolve = true; break;
 		case 'H': v->header = false; break;
 		case 'e': v->extended = true; break;
 		case 'm': v->mem = true; break;
