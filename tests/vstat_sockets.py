@@ -684,8 +684,38 @@ def test_resolver_that_never_answers():
         os.unlink(conf)
 
 
+def valley_filter():
+    """valley sockets are listed with --valley and filtered on their ports
+    (by vstat: the kernel's bytecode is inet_diag's)."""
+    vcat = os.path.join(SRC, "build/san/vcat")
+    procs = [subprocess.Popen([vcat] + flags + ["-l", str(port)],
+                              stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, env=env())
+             for flags, port in (([], 5170), (["-u"], 5171), (["-s"], 5172))]
+    try:
+        deadline = time.monotonic() + 30
+        while len(vstat_json("--valley", "-a")) < 3:
+            if time.monotonic() > deadline:
+                raise Failed("the vcat listeners never showed")
+            time.sleep(0.05)
+        for expr, want in (("sport = :5170", [("v_str", "LISTEN", 5170)]),
+                           ("sport > :5170 and not sport = :5172",
+                            [("v_dgr", "UNCONN", 5171)]),
+                           ("dport = :0 and sport >= :5172",
+                            [("v_seq", "LISTEN", 5172)]),
+                           ("src 127.0.0.1", [])):
+            got = [(r["netid"], r["state"], r["local_port"])
+                   for r in vstat_json("--valley", "-a", expr)]
+            expect(f"valley '{expr}'", got, want)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+
+
 def test_without_valley_module():
-    """Without valley.ko: the same listing, no valley rows, exit 0."""
+    """valley sockets filtered on their ports; then without valley.ko: the
+    same listing, no valley rows, exit 0."""
     ko = os.environ.get("VALLEY_KO")
     loaded = os.path.exists("/sys/module/valley")
     if loaded and not ko:
@@ -695,6 +725,7 @@ def test_without_valley_module():
     lst.listen()
     try:
         if loaded:
+            valley_filter()
             run("rmmod", "valley")
         rows = vstat_json("-a")
         if ino(lst) not in {r["inode"] for r in rows}:
