@@ -588,6 +588,40 @@ def test_processes():
         got["t"].close()
 
 
+def test_sort():
+    """--sort: by local port, by queue (fullest first), by state."""
+    rng = random.Random(SEED + 2)
+    st = Set(rng)
+    socks = []
+    try:
+        for _ in range(4):
+            lst, c, s = st.tcp_pair(socket.AF_INET, "127.0.0.1",
+                                    rng.randrange(1, 2000))
+            socks += [lst, c, s]
+        time.sleep(0.1)
+        mine = {ino(x) for x in socks}
+        expr = " or ".join(f"sport = :{x.getsockname()[1]}" for x in socks)
+        order = {"ESTAB": 1, "LISTEN": 10}
+        for key, value, rev in (
+                ("port", lambda r: r["local_port"], False),
+                ("queue", lambda r: r["recv_q"] + r["send_q"], True),
+                ("state", lambda r: order[r["state"]], False)):
+            rows = [r for r in vstat_json("-t", "-a", "-n", "--sort", key,
+                                          expr) if r["inode"] in mine]
+            expect(f"--sort {key} sockets", len(rows), 12)
+            got = [value(r) for r in rows]
+            expect(f"--sort {key}", got, sorted(got, reverse=rev))
+            if len(set(got)) < 2:
+                raise Failed(f"--sort {key}: all alike, {got}")
+        p = run(VSTAT, "sockets", "--sort", "size", ok=False)
+        expect("--sort size", (p.returncode, p.stderr.strip()),
+               (2, "vstat: --sort takes state, port, queue, rtt or bytes, "
+                "not 'size'"))
+    finally:
+        for x in socks:
+            x.close()
+
+
 def listening_for_events(pid):
     """Has PID's sock_diag socket joined a multicast group yet?"""
     inodes = set()
@@ -746,7 +780,7 @@ def test_without_valley_module():
 def main():
     tests = [test_same_sockets_as_ss, test_filters_as_ss,
              test_malformed_filters, test_other_namespace_and_summary,
-             test_json_and_extras, test_processes, test_events,
+             test_json_and_extras, test_sort, test_processes, test_events,
              test_resolver_that_never_answers, test_without_valley_module]
     return run_tests(tests, (OSError, ValueError, KeyError))
 

@@ -47,7 +47,10 @@ struct view {
 	struct sk_procs *ps;
 	int addr_width;
 	unsigned long count[SK_KINDS][SK_STATES];
-	bool users_open, raw_asked;
+	bool users_open, raw_asked, oom;
+	int sort;
+	struct sk_row *kept;
+	size_t nkept, capkept;
 };
 
 static const char *const netids[SK_KINDS] = {
@@ -235,19 +238,10 @@ static bool is_inet(enum sk_kind k)
 	return K(k) & K_INET;
 }
 
-static void row(const struct sk_row *r, void *data)
+static void print_row(struct view *v, const struct sk_row *r)
 {
-	struct view *v = data;
 	int w = v->addr_width;
 
-	/* valley's ports are matched here; unix sockets have none */
-	if (v->filter.expr && !is_inet(r->kind) &&
-	    ((K(r->kind) & K_UNIX) || !sk_filter_match(v->filter.expr, r)))
-		return;
-	if (v->summary) {
-		v->count[r->kind][r->state < SK_STATES ? r->state : 0]++;
-		return;
-	}
 	pr_row_open(&v->p);
 	pr_cell(&v->p, "netid", 6, netids[r->kind]);
 	pr_cell(&v->p, "state", 10, state_name(r->state));
@@ -285,6 +279,104 @@ static void row(const struct sk_row *r, void *data)
 		}
 	}
 	pr_row_close(&v->p);
+}
+
+/* ---- --sort: the rows kept, with copies of what they point to ---- */
+
+static void *dup_mem(const void *p, size_t len)
+{
+	void *q = p ? malloc(len ? len : 1) : NULL;
+
+	if (q)
+		memcpy(q, p, len);
+	return q;
+}
+
+static int keep(struct view *v, const struct sk_row *r)
+{
+	struct sk_row *c;
+
+	if (v->nkept == v->capkept) {
+		size_t cap = v->capkept ? v->capkept * 2 : 256;
+		struct sk_row *k = realloc(v->kept, cap * sizeof(*k));
+
+		if (!k)
+			return -1;
+		v->kept = k;
+		v->capkept = cap;
+	}
+	c = &v->kept[v->nkept++];
+	*c = *r;
+	c->path = dup_mem(r->path, r->path_len);
+	c->skmem = dup_mem(r->skmem, r->skmem_n * sizeof(*r->skmem));
+	c->ti = dup_mem(r->ti, sizeof(*r->ti));
+	c->cong = r->cong ? strdup(r->cong) : NULL;
+	return 0;
+}
+
+static void free_kept(struct view *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->nkept; i++) {
+		free((void *)v->kept[i].path);
+		free((void *)v->kept[i].skmem);
+		free((void *)v->kept[i].ti);
+		free((void *)v->kept[i].cong);
+	}
+	free(v->kept);
+}
+
+enum { SORT_NONE, SORT_STATE, SORT_PORT, SORT_QUEUE, SORT_RTT, SORT_BYTES };
+static int sort_key;
+
+static uint64_t sort_value(const struct sk_row *r)
+{
+	switch (sort_key) {
+	case SORT_STATE:
+		return r->state;
+	case SORT_PORT:
+		return r->vport >= 0 ? (uint64_t)r->vport : r->sport;
+	case SORT_QUEUE:		/* the fullest first */
+		return UINT64_MAX - r->rq - r->wq;
+	case SORT_RTT:			/* the slowest first, none last */
+		return r->ti ? UINT64_MAX - 1 - r->ti->tcpi_rtt : UINT64_MAX;
+	default:			/* the busiest first, none last */
+		return r->ti ? UINT64_MAX - 1 - r->ti->tcpi_bytes_acked -
+			       r->ti->tcpi_bytes_received : UINT64_MAX;
+	}
+}
+
+static int by_key(const void *a, const void *b)
+{
+	const struct sk_row *x = a, *y = b;
+	uint64_t vx = sort_value(x), vy = sort_value(y);
+
+	if (vx != vy)
+		return vx < vy ? -1 : 1;
+	if (x->kind != y->kind)		/* then as listed: by netid, inode */
+		return x->kind < y->kind ? -1 : 1;
+	return x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+static void row(const struct sk_row *r, void *data)
+{
+	struct view *v = data;
+
+	/* valley's ports are matched here; unix sockets have none */
+	if (v->filter.expr && !is_inet(r->kind) &&
+	    ((K(r->kind) & K_UNIX) || !sk_filter_match(v->filter.expr, r)))
+		return;
+	if (v->summary) {
+		v->count[r->kind][r->state < SK_STATES ? r->state : 0]++;
+		return;
+	}
+	if (v->sort) {
+		if (keep(v, r) < 0)
+			v->oom = true;
+		return;
+	}
+	print_row(v, r);
 }
 
 /* ---- the listing ---- */
@@ -473,6 +565,7 @@ static void usage(FILE *out)
 		"  -p, --processes    the processes holding each socket (pid, name, fd)\n"
 		"  -s, --summary      counts by socket type and state\n"
 		"  -N, --net NAME     in network namespace NAME (/run/netns/NAME)\n"
+		"      --sort KEY     by state, port, queue, rtt or bytes (keeps the rows)\n"
 		"  -E, --events       a line for each TCP or UDP socket destroyed, as it goes\n"
 		"  -j, --json         JSON: an array of sockets (--events: one object a line)\n"
 		"  -h, --help         this help\n"
@@ -487,7 +580,7 @@ static void usage(FILE *out)
 		VSTAT_PROG);
 }
 
-enum { OPT_VALLEY = 256 };
+enum { OPT_VALLEY = 256, OPT_SORT };
 
 static int parse(struct view *v, int argc, char **argv)
 {
@@ -514,6 +607,7 @@ static int parse(struct view *v, int argc, char **argv)
 		{ "events", no_argument, NULL, 'E' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "oneline", no_argument, NULL, 'O' },
+		{ "sort", required_argument, NULL, OPT_SORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -546,6 +640,18 @@ static int parse(struct view *v, int argc, char **argv)
 		case 'E': v->events = true; break;
 		case 'j': v->p.json = true; break;
 		case 'O': break;
+		case OPT_SORT:
+			v->sort = !strcmp(optarg, "state") ? SORT_STATE :
+				  !strcmp(optarg, "port") ? SORT_PORT :
+				  !strcmp(optarg, "queue") ? SORT_QUEUE :
+				  !strcmp(optarg, "rtt") ? SORT_RTT :
+				  !strcmp(optarg, "bytes") ? SORT_BYTES : SORT_NONE;
+			if (!v->sort) {
+				fprintf(stderr, "%s: --sort takes state, port, queue, rtt or bytes, not '%s'\n",
+					VSTAT_PROG, optarg);
+				return VL_EXIT_USAGE;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return VL_EXIT_OK;
@@ -583,7 +689,7 @@ static int parse(struct view *v, int argc, char **argv)
 		v->states = K(SKS_LISTEN) | K(SKS_CLOSE);
 	else
 		v->states = S_CONN;
-	if (v->info)
+	if (v->info || v->sort == SORT_RTT || v->sort == SORT_BYTES)
 		v->ext |= K(INET_DIAG_INFO - 1) | K(INET_DIAG_CONG - 1);
 	if (v->mem)
 		v->ext |= K(INET_DIAG_SKMEMINFO - 1);
@@ -682,6 +788,18 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 		pr_list_open(&v->p, NULL);
 	}
 	ret = dumps(v, nl);
+	if (!ret && v->oom) {
+		fprintf(stderr, "%s: out of memory\n", VSTAT_PROG);
+		ret = VL_EXIT_FAIL;
+	}
+	if (!ret && v->sort) {
+		size_t i;
+
+		sort_key = v->sort;
+		qsort(v->kept, v->nkept, sizeof(*v->kept), by_key);
+		for (i = 0; i < v->nkept; i++)
+			print_row(v, &v->kept[i]);
+	}
 	if (!v->summary)
 		pr_list_close(&v->p);
 	else if (!ret)
@@ -695,6 +813,7 @@ out:
 		mnl_socket_close(nl);
 	sk_procs_free(v->ps);
 	sk_filter_free(&v->filter);
+	free_kept(v);
 	free(v->bc.code);
 	free(v);
 	return ret;
