@@ -645,7 +645,10 @@ static long long json_num(const char *text, const char *key)
 	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
 
-/* `vstat sockets`' line for the socket of INODE, split in its columns. */
+/*
+ * `vstat sockets --valley -a -e`' line for the socket of INODE, split in
+ * its columns: Netid State Recv-Q Send-Q Local Peer ino:N uid:N.
+ */
 struct vline {
 	char type[16], state[16], local[8], peer[8];
 	unsigned int recv_q, send_q, ino, uid;
@@ -656,7 +659,7 @@ static int vstat_line(const char *text, unsigned int inode, struct vline *v)
 	const char *line = text;
 
 	while (line && *line) {
-		if (sscanf(line, "%15s %15s %u %u %7s %7s %u %u", v->type,
+		if (sscanf(line, "%15s %15s %u %u %7s %7s ino:%u uid:%u", v->type,
 			   v->state, &v->recv_q, &v->send_q, v->local, v->peer,
 			   &v->ino, &v->uid) == 8 && v->ino == inode)
 			return 0;
@@ -667,7 +670,7 @@ static int vstat_line(const char *text, unsigned int inode, struct vline *v)
 	return -1;
 }
 
-/* The JSON object of `vstat --json sockets` for INODE, from its '{'. */
+/* The JSON object of `vstat --json sockets --valley -a` for INODE. */
 static const char *json_row(const char *text, unsigned int inode)
 {
 	char pat[32];
@@ -709,9 +712,9 @@ TEST_F(ns, vstat_shows_exact_fields)
 	ASSERT_EQ(6, sendto(e, "sixsix", 6, 0, (struct sockaddr *)&to,
 			    sizeof(to)));
 
-	ASSERT_EQ(0, vstat_out("sockets", text, sizeof(text)));
+	ASSERT_EQ(0, vstat_out("sockets --valley -a -e", text, sizeof(text)));
 	ASSERT_EQ(0, vstat_line(text, ino(s), &v)) TH_LOG("%s", text);
-	EXPECT_STREQ("stream", v.type);
+	EXPECT_STREQ("v_str", v.type);
 	EXPECT_STREQ("ESTAB", v.state);
 	EXPECT_EQ(3, v.recv_q);
 	EXPECT_EQ(0, v.send_q);
@@ -725,25 +728,26 @@ TEST_F(ns, vstat_shows_exact_fields)
 	EXPECT_EQ(0, v.recv_q);		/* nothing to accept */
 	EXPECT_EQ(3, v.send_q);		/* the backlog */
 	ASSERT_EQ(0, vstat_line(text, ino(d), &v));
-	EXPECT_STREQ("dgram", v.type);
+	EXPECT_STREQ("v_dgr", v.type);
 	EXPECT_STREQ("UNCONN", v.state);
 	EXPECT_EQ(10, v.recv_q);
 	ASSERT_EQ(0, vstat_line(text, ino(e), &v));
 	EXPECT_EQ(0, v.recv_q);
 	EXPECT_EQ(0, v.send_q);
 	ASSERT_EQ(0, vstat_line(text, ino(q), &v));
-	EXPECT_STREQ("seqpacket", v.type);
+	EXPECT_STREQ("v_seq", v.type);
 	EXPECT_STREQ("LISTEN", v.state);
 	EXPECT_EQ(2, v.send_q);
 
-	ASSERT_EQ(0, vstat_out("--json sockets", text, sizeof(text)));
+	ASSERT_EQ(0, vstat_out("--json sockets --valley -a", text, sizeof(text)));
 	ASSERT_NE(NULL, json_row(text, ino(s)));
 	EXPECT_EQ(3, json_num(json_row(text, ino(s)), "recv_q"));
 	EXPECT_EQ(0, json_num(json_row(text, ino(s)), "send_q"));
 	ASSERT_NE(NULL, json_row(text, ino(c)));
 	EXPECT_EQ(0, json_num(json_row(text, ino(c)), "recv_q"));
 	EXPECT_EQ(3, json_num(json_row(text, ino(c)), "send_q"));
-	EXPECT_EQ(5130, json_num(json_row(text, ino(c)), "peer"));
+	EXPECT_EQ(5130, json_num(json_row(text, ino(c)), "peer_port"));
+	EXPECT_EQ(5130, json_num(json_row(text, ino(s)), "local_port"));
 	EXPECT_EQ(10, json_num(json_row(text, ino(d)), "recv_q"));
 
 	ASSERT_EQ(0, vstat_out("--json stats", text, sizeof(text)));

@@ -29,9 +29,12 @@ wait_sock() {
 	local i
 
 	for i in $(seq 1 200); do
-		"$VALLEY_SRC/build/san/vstat" --json sockets 2>/dev/null |
+		"$VALLEY_SRC/build/san/vstat" --json sockets --valley -a 2>/dev/null |
 			python3 -c 'import json, sys
 def ok(s, a):
+	s = dict(s, port=s.get("local_port"), peer=s.get("peer_port"),
+		 type={"v_str": "stream", "v_dgr": "dgram",
+		       "v_seq": "seqpacket"}[s["netid"]])
 	k, v = a.split("=", 1)
 	return (str(s.get(k.rstrip("!"))) == v) != k.endswith("!")
 sys.exit(not any(all(ok(s, a) for a in sys.argv[1:])

@@ -109,6 +109,12 @@ void json_bool(struct json *j, const char *key, bool val)
 	fputs(val ? "true" : "false", j->out);
 }
 
+void json_f64(struct json *j, const char *key, double val)
+{
+	member(j, key);
+	fprintf(j->out, "%.9g", val);
+}
+
 void json_end(struct json *j)
 {
 	fputc('\n', j->out);

@@ -26,6 +26,7 @@ void json_arr_close(struct json *j);
 void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
 void json_bool(struct json *j, const char *key, bool val);
+void json_f64(struct json *j, const char *key, double val);
 /* Ends the document with a newline. */
 void json_end(struct json *j);
 

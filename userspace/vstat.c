@@ -28,8 +28,8 @@ static const struct command {
 	  "[list] | add PORT NAME | del PORT: the port to service table" },
 	{ "info", vstat_info, NULL,
 	  "module version, address family and parts running" },
-	{ "sockets", vstat_sockets, NULL,
-	  "AF_VALLEY sockets of this namespace, like ss" },
+	{ "sockets", NULL, vstat_sockets,
+	  "[OPTIONS] [FILTER]: sockets like ss (see 'sockets --help')" },
 	{ "stats", vstat_stats, NULL,
 	  "AF_VALLEY counters: sockets open, connections, traffic" },
 	{ "reset", vstat_reset, NULL,
@@ -41,7 +41,7 @@ static const struct command {
 /* Commands that read options of their own after their name. */
 static bool own_options(const char *cmd)
 {
-	return !strcmp(cmd, "ports");
+	return !strcmp(cmd, "ports") || !strcmp(cmd, "sockets");
 }
 
 /*

@@ -34,7 +34,8 @@ int vstat_sock_stats_cb(const struct nlmsghdr *nlh, void *data);
 /* Each view returns a VL_EXIT_* status. */
 int vstat_info(const struct vstat_opts *opts);
 int vstat_reset(const struct vstat_opts *opts);
-int vstat_sockets(const struct vstat_opts *opts);
+/* view_sockets.c: ARGV are the words after "sockets". */
+int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_stats(const struct vstat_opts *opts);
 int vstat_layers(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_service(const struct vstat_opts *opts, int argc, char **argv);

@@ -121,8 +121,8 @@ run_demo() {
 	echo "\$ (echo hello, valley; sleep 1) | vcat 5000 &"
 	(echo "hello, valley"; sleep 1) | vcat 5000 &
 	sleep 0.5
-	echo "\$ vstat sockets"
-	vstat sockets
+	echo "\$ vstat sockets --valley -a"
+	vstat sockets --valley -a
 	wait
 	echo "\$ vstat stats --json"
 	vstat stats --json

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Text or JSON from the same calls (see print.h).
+ */
+#include <inttypes.h>
+
+#include "print.h"
+
+void pr_init(struct pr *p, FILE *out, bool json)
+{
+	p->out = out;
+	p->json = json;
+	json_init(&p->j, out);
+}
+
+void pr_end(struct pr *p)
+{
+	if (p->json)
+		json_end(&p->j);
+	fflush(p->out);
+}
+
+static bool text(const struct pr *p, int mode)
+{
+	return !p->json && (mode & PR_TEXT);
+}
+
+static bool js(const struct pr *p, int mode)
+{
+	return p->json && (mode & PR_JSON);
+}
+
+void pr_list_open(struct pr *p, const char *key)
+{
+	if (p->json)
+		json_arr_open(&p->j, key);
+}
+
+void pr_list_close(struct pr *p)
+{
+	if (p->json)
+		json_arr_close(&p->j);
+}
+
+void pr_obj_open(struct pr *p, int mode, const char *key, const char *txt)
+{
+	if (js(p, mode))
+		json_obj_open(&p->j, key);
+	else if (text(p, mode) && txt)
+		fputs(txt, p->out);
+}
+
+void pr_obj_close(struct pr *p, int mode, const char *txt)
+{
+	if (js(p, mode))
+		json_obj_close(&p->j);
+	else if (text(p, mode) && txt)
+		fputs(txt, p->out);
+}
+
+void pr_row_open(struct pr *p)
+{
+	if (p->json)
+		json_obj_open(&p->j, NULL);
+}
+
+void pr_row_close(struct pr *p)
+{
+	if (p->json)
+		json_obj_close(&p->j);
+	else
+		fputc('\n', p->out);
+}
+
+void pr_str(struct pr *p, int mode, const char *key, const char *fmt,
+	    const char *val)
+{
+	if (js(p, mode))
+		json_str(&p->j, key, val);
+	else if (text(p, mode))
+		fprintf(p->out, fmt ? fmt : "%s", val);
+}
+
+void pr_u64(struct pr *p, int mode, const char *key, const char *fmt,
+	    uint64_t val)
+{
+	if (js(p, mode))
+		json_u64(&p->j, key, val);
+	else if (text(p, mode))
+		fprintf(p->out, fmt ? fmt : "%" PRIu64, val);
+}
+
+void pr_f64(struct pr *p, int mode, const char *key, const char *fmt,
+	    double val)
+{
+	if (js(p, mode))
+		json_f64(&p->j, key, val);
+	else if (text(p, mode))
+		fprintf(p->out, fmt ? fmt : "%g", val);
+}
+
+void pr_bool(struct pr *p, int mode, const char *key, const char *fmt,
+	     bool val)
+{
+	if (js(p, mode))
+		json_bool(&p->j, key, val);
+	else if (text(p, mode))
+		fprintf(p->out, fmt ? fmt : "%s", val ? "yes" : "no");
+}
+
+void pr_cell(struct pr *p, const char *key, int width, const char *val)
+{
+	if (!p->json)
+		fprintf(p->out, "%*s ", -width, val);
+	else if (key)
+		json_str(&p->j, key, val);
+}
+
+void pr_cell_u64(struct pr *p, const char *key, int width, uint64_t val)
+{
+	if (!p->json)
+		fprintf(p->out, "%*" PRIu64 " ", -width, val);
+	else if (key)
+		json_u64(&p->j, key, val);
+}

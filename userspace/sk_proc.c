@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vstat sockets -p: which processes hold which sockets, in a hash by
+ * inode: from a BPF task_file iterator (sk_proc_bpf.c) where the kernel
+ * and the caller's privileges allow it, else from one pass over
+ * /proc/PID/fd keeping only the descriptors that are sockets.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sk.h"
+#include "sk_proc.h"
+
+unsigned int sk_procs_comm(struct sk_procs *ps, const char *comm)
+{
+	size_t len = strlen(comm) + 1;
+	unsigned int off;
+
+	if (ps->comms_len + len > ps->comms_cap) {
+		size_t cap = ps->comms_cap ? ps->comms_cap * 2 : 4096;
+		char *c = realloc(ps->comms, cap);
+
+		if (!c)
+			return 0;
+		ps->comms = c;
+		ps->comms_cap = cap;
+	}
+	off = ps->comms_len;
+	memcpy(ps->comms + off, comm, len);
+	ps->comms_len += len;
+	return off;
+}
+
+void sk_procs_add(struct sk_procs *ps, uint32_t ino, int pid, int fd,
+		  unsigned int comm)
+{
+	if (ps->n == ps->cap) {
+		size_t cap = ps->cap ? ps->cap * 2 : 1024;
+		struct holder *h = realloc(ps->h, cap * sizeof(*h));
+
+		if (!h)
+			return;
+		ps->h = h;
+		ps->cap = cap;
+	}
+	ps->h[ps->n] = (struct holder){ ino, pid, fd, comm, -1 };
+	ps->n++;
+}
+
+static void read_comm(int pid, char *comm, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, comm, size - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		n = 0;
+	comm[n] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+}
+
+static void scan_pid(struct sk_procs *ps, int pid)
+{
+	char path[64], link[64], comm[32];
+	bool named = false;
+	unsigned int off = 0;
+	struct dirent *de;
+	unsigned long ino;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d))) {
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(dfd, de->d_name, link, sizeof(link) - 1);
+		if (n < 9 || memcmp(link, "socket:[", 8))
+			continue;
+		link[n] = 0;
+		ino = strtoul(link + 8, NULL, 10);
+		if (!named) {
+			read_comm(pid, comm, sizeof(comm));
+			off = sk_procs_comm(ps, comm);
+			named = true;
+		}
+		sk_procs_add(ps, ino, pid, atoi(de->d_name), off);
+	}
+	closedir(d);
+}
+
+struct sk_procs *sk_procs_scan(void)
+{
+	struct sk_procs *ps = calloc(1, sizeof(*ps));
+	const char *how;
+	struct dirent *de;
+	int bpf = -1;
+	DIR *d;
+	size_t i;
+
+	if (!ps)
+		return NULL;
+	sk_procs_comm(ps, "?");
+	/* VALLEY_PROCS=bpf or =proc: that way only (for tests) */
+	how = getenv("VALLEY_PROCS");
+	if (!how)
+		how = "";
+	if (strcmp(how, "proc"))
+		bpf = sk_procs_bpf(ps);
+	if (bpf < 0 && !strcmp(how, "bpf")) {
+		sk_procs_free(ps);
+		return NULL;
+	}
+	if (bpf < 0) {
+		ps->n = 0;
+		d = opendir("/proc");
+		if (d) {
+			while ((de = readdir(d)))
+				if (de->d_name[0] >= '1' && de->d_name[0] <= '9')
+					scan_pid(ps, atoi(de->d_name));
+			closedir(d);
+		}
+	}
+	ps->nbucket = 1;
+	while (ps->nbucket < ps->n * 2)
+		ps->nbucket <<= 1;
+	ps->bucket = malloc(ps->nbucket * sizeof(int));
+	if (!ps->bucket) {
+		sk_procs_free(ps);
+		return NULL;
+	}
+	memset(ps->bucket, 0xff, ps->nbucket * sizeof(int));
+	/* Backwards, so that each chain lists its holders by pid and fd. */
+	for (i = ps->n; i-- > 0;) {
+		size_t b = (ps->h[i].ino * 2654435761U) & (ps->nbucket - 1);
+
+		ps->h[i].next = ps->bucket[b];
+		ps->bucket[b] = i;
+	}
+	return ps;
+}
+
+void sk_procs_free(struct sk_procs *ps)
+{
+	if (!ps)
+		return;
+	free(ps->h);
+	free(ps->bucket);
+	free(ps->comms);
+	free(ps);
+}
+
+void sk_procs_each(const struct sk_procs *ps, uint32_t ino,
+		   void (*fn)(const char *comm, int pid, int fd, void *data),
+		   void *data)
+{
+	int i;
+
+	if (!ps || !ino)
+		return;
+	i = ps->bucket[(ino * 2654435761U) & (ps->nbucket - 1)];
+	for (; i >= 0; i = ps->h[i].next)
+		if (ps->h[i].ino == ino)
+			fn(ps->comms + ps->h[i].comm, ps->h[i].pid,
+			   ps->h[i].fd, data);
+}
