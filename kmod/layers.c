@@ -51,12 +51,14 @@ struct valley_pkt {
 };
 
 /*
- * The hot path is one hook for both families, so that each helper below
- * has one caller and the compiler folds them all into the hook (as
- * objdump shows): a packet costs one function call.
+ * The hot path is one inline body (valley_ip_hook()) made into a hook for
+ * each family, with the family a constant, so that the compiler folds
+ * every helper below into the hook and drops the other family's code (as
+ * objdump shows): a packet costs one function call, and the common case
+ * (a transport header in the linear part) copies nothing to the stack.
  */
 
-static enum valley_dir valley_hook_dir(unsigned int hook)
+static __always_inline enum valley_dir valley_hook_dir(unsigned int hook)
 {
 	switch (hook) {
 	case NF_INET_LOCAL_IN:
@@ -69,11 +71,12 @@ static enum valley_dir valley_hook_dir(unsigned int hook)
 }
 
 /* Segments of a GSO skb whose headers (network on) take HDR bytes. */
-static u32 valley_gso_segs(const struct sk_buff *skb, unsigned int hdr)
+static __always_inline u32 valley_gso_segs(const struct sk_buff *skb,
+					   unsigned int hdr)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 
-	if (!skb_is_gso(skb))
+	if (likely(!skb_is_gso(skb)))
 		return 1;
 	if (shinfo->gso_segs && !(shinfo->gso_type & SKB_GSO_DODGY))
 		return shinfo->gso_segs;
@@ -82,26 +85,38 @@ static u32 valley_gso_segs(const struct sk_buff *skb, unsigned int hdr)
 	return DIV_ROUND_UP(skb->len - hdr, shinfo->gso_size);
 }
 
-static enum valley_lstat valley_class4(const struct sk_buff *skb,
-				       __be32 remote, __be32 daddr)
+static __always_inline enum valley_lstat
+valley_class4(const struct sk_buff *skb, __be32 remote, __be32 daddr)
 {
 	const struct rtable *rt = skb_rtable(skb);
 
-	if (ipv4_is_multicast(daddr) || ipv4_is_lbcast(daddr) ||
-	    (rt && (rt->rt_flags & RTCF_BROADCAST)))
+	if (unlikely(ipv4_is_multicast(daddr) || ipv4_is_lbcast(daddr) ||
+		     (rt && (rt->rt_flags & RTCF_BROADCAST))))
 		return VL_REMOTE_MULTICAST;
-	if (ipv4_is_loopback(remote))
-		return VL_REMOTE_LOOPBACK;
-	if (ipv4_is_private_10(remote) || ipv4_is_private_172(remote) ||
-	    ipv4_is_private_192(remote))
+	/* The classes are apart by their first octet: one test each. */
+	switch (ntohl(remote) >> 24) {
+	case 10:
 		return VL_REMOTE_PRIVATE;
-	if (ipv4_is_linklocal_169(remote) || ipv4_is_zeronet(remote))
+	case 127:
+		return VL_REMOTE_LOOPBACK;
+	case 0:
 		return VL_REMOTE_LINK_LOCAL;
-	return VL_REMOTE_PUBLIC;
+	case 169:
+		return ipv4_is_linklocal_169(remote) ? VL_REMOTE_LINK_LOCAL :
+						       VL_REMOTE_PUBLIC;
+	case 172:
+		return ipv4_is_private_172(remote) ? VL_REMOTE_PRIVATE :
+						     VL_REMOTE_PUBLIC;
+	case 192:
+		return ipv4_is_private_192(remote) ? VL_REMOTE_PRIVATE :
+						     VL_REMOTE_PUBLIC;
+	default:
+		return VL_REMOTE_PUBLIC;
+	}
 }
 
-static enum valley_lstat valley_class6(const struct in6_addr *remote,
-				       const struct in6_addr *daddr)
+static __always_inline enum valley_lstat
+valley_class6(const struct in6_addr *remote, const struct in6_addr *daddr)
 {
 	int type;
 
@@ -162,7 +177,8 @@ static u8 valley_icmp_proto(const struct valley_pkt *p)
  * transport header, or -1 when there is none (a later fragment, or a
  * packet shorter than its header says).
  */
-static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
+static __always_inline int valley_parse_ipv4(const struct sk_buff *skb,
+					     struct valley_pkt *p)
 {
 	const struct iphdr *iph = ip_hdr(skb);
 	int thoff = skb_network_offset(skb) + ip_hdrlen(skb);
@@ -186,7 +202,8 @@ static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
  * every fragment without the fragment header.  FORWARD sees fragments
  * and counts each, as it does for IPv4.
  */
-static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
+static __always_inline int valley_parse_ipv6(const struct sk_buff *skb,
+					     struct valley_pkt *p)
 {
 	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
 	u8 nexthdr = ip6h->nexthdr;
@@ -220,22 +237,29 @@ static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
 	return -1;
 }
 
+/* The transport bytes the parse below reads at most: a TCP header. */
+#define VALLEY_L4_PEEK	sizeof(struct tcphdr)
+
 /*
- * Fill P's transport part from the header at THOFF (a first fragment or
- * a whole packet), and the segments and wire bytes of the packet.
+ * Fill P's transport part from H, the first AVAIL bytes of the header at
+ * THOFF (a first fragment or a whole packet; AVAIL is what the packet
+ * holds, up to VALLEY_L4_PEEK), and the segments and wire bytes of the
+ * packet.
  */
-static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
-			    struct valley_pkt *p)
+static __always_inline void valley_parse_l4(const struct sk_buff *skb,
+					    unsigned int thoff, const void *h,
+					    unsigned int avail,
+					    struct valley_pkt *p)
 {
 	unsigned int l4len = skb->len - thoff, hdr = thoff, ulen;
-	struct tcphdr _th, *th;
-	struct udphdr _uh, *uh;
-	u8 _type, *type;
+	const struct tcphdr *th;
+	const struct udphdr *uh;
 
 	switch (p->proto) {
 	case IPPROTO_TCP:
-		th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
-		if (!th || th->doff * 4 < sizeof(*th) || th->doff * 4 > l4len)
+		th = h;
+		if (avail < sizeof(*th) || th->doff * 4 < sizeof(*th) ||
+		    th->doff * 4 > l4len)
 			break;
 		hdr += th->doff * 4;
 		p->has_ports = true;
@@ -245,8 +269,8 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		p->payload = l4len - th->doff * 4;
 		break;
 	case IPPROTO_UDP:
-		uh = skb_header_pointer(skb, thoff, sizeof(_uh), &_uh);
-		if (!uh || l4len < sizeof(*uh))
+		uh = h;
+		if (avail < sizeof(*uh))
 			break;
 		hdr += sizeof(*uh);
 		p->has_ports = true;
@@ -268,10 +292,9 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
 		/* ICMP of the other family is just another protocol. */
 		if (p->proto != valley_icmp_proto(p))
 			break;
-		type = skb_header_pointer(skb, thoff, sizeof(_type), &_type);
-		if (type)
-			p->icmp = p->v6 ? valley_icmp6_kind(*type) :
-				  valley_icmp4_kind(*type);
+		if (avail)
+			p->icmp = p->v6 ? valley_icmp6_kind(*(const u8 *)h) :
+				  valley_icmp4_kind(*(const u8 *)h);
 		break;
 	}
 	hdr -= skb_network_offset(skb);
@@ -289,7 +312,8 @@ static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
  * are not fragmented (HLEN, and for IPv6 a fragment header), rounded
  * down to 8 bytes but for the last, each with those headers.
  */
-static void valley_refragment(struct sk_buff *skb, struct valley_pkt *p)
+static __always_inline void valley_refragment(struct sk_buff *skb,
+					      struct valley_pkt *p)
 {
 	unsigned int len = skb->len - skb_network_offset(skb);
 	unsigned int mtu, hlen, fh = 0, n;
@@ -324,7 +348,7 @@ static void valley_refragment(struct sk_buff *skb, struct valley_pkt *p)
 	p->ip_bytes = len + n * (hlen + fh);
 }
 
-static enum valley_lstat valley_port_range(u16 port)
+static __always_inline enum valley_lstat valley_port_range(u16 port)
 {
 	if (port < 1024)
 		return VL_PORT_WELL_KNOWN;
@@ -333,7 +357,8 @@ static enum valley_lstat valley_port_range(u16 port)
 	return VL_PORT_DYNAMIC;
 }
 
-static void valley_count_tcp(u64_stats_t *c, const struct valley_pkt *p)
+static __always_inline void valley_count_tcp(u64_stats_t *c,
+					     const struct valley_pkt *p)
 {
 	u8 f = p->tcp_flags;
 
@@ -354,8 +379,8 @@ static void valley_count_tcp(u64_stats_t *c, const struct valley_pkt *p)
 }
 
 /* Add P to VL's counters: one update of this CPU's, no lock. */
-static void valley_count_pkt(struct valley_layers *vl,
-			     const struct valley_pkt *p)
+static __always_inline void valley_count_pkt(struct valley_layers *vl,
+					     const struct valley_pkt *p)
 {
 	struct valley_layer_pcpu *s = get_cpu_ptr(vl->stats);
 	u64_stats_t *c = s->c[p->dir];
@@ -394,8 +419,22 @@ static void valley_count_pkt(struct valley_layers *vl,
 	put_cpu_ptr(vl->stats);
 }
 
-static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
-				   const struct nf_hook_state *state)
+static unsigned int valley_ipv4_hook_copy(void *priv, struct sk_buff *skb,
+					  const struct nf_hook_state *state);
+static unsigned int valley_ipv6_hook_copy(void *priv, struct sk_buff *skb,
+					  const struct nf_hook_state *state);
+
+/*
+ * Count a packet of family V6.  V6 is a constant, and BUF a constant
+ * NULL or a buffer: the hooks below are this body with each.  Without
+ * BUF, the transport header is read where it lies, and a packet whose
+ * header is not all in the linear part goes to the hook with BUF, which
+ * reads a copy into it (and the network header again: nothing is
+ * counted before).
+ */
+static __always_inline unsigned int
+valley_ip_hook(void *priv, struct sk_buff *skb,
+	       const struct nf_hook_state *state, bool v6, u8 *buf)
 {
 	struct valley_pkt p = {
 		.dir = valley_hook_dir(state->hook),
@@ -403,21 +442,65 @@ static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
 		.segs = 1,
 		.ip_bytes = skb->len - skb_network_offset(skb),
 	};
+	unsigned int avail;
+	const void *h;
 	int thoff;
 
 	if (valley_hooks_only())
 		return NF_ACCEPT;
-	if (state->pf == NFPROTO_IPV4)
+	if (!v6)
 		thoff = valley_parse_ipv4(skb, &p);
 	else
 		thoff = valley_parse_ipv6(skb, &p);
-	if (thoff >= 0)
-		valley_parse_l4(skb, thoff, &p);
+	if (likely(thoff >= 0)) {
+		avail = min_t(unsigned int, skb->len - thoff, VALLEY_L4_PEEK);
+		if (buf) {
+			h = skb_header_pointer(skb, thoff, avail, buf);
+			if (unlikely(!h))
+				avail = 0;
+		} else if (likely(skb_headlen(skb) >= thoff + avail)) {
+			h = skb->data + thoff;
+		} else {
+			return v6 ? valley_ipv6_hook_copy(priv, skb, state) :
+				    valley_ipv4_hook_copy(priv, skb, state);
+		}
+		valley_parse_l4(skb, thoff, h, avail, &p);
+	}
 	p.pkts = p.segs;
-	if (p.dir == VALLEY_FWD)
+	if (unlikely(p.dir == VALLEY_FWD))
 		valley_refragment(skb, &p);
 	valley_count_pkt(priv, &p);
 	return NF_ACCEPT;
+}
+
+static unsigned int valley_ipv4_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	return valley_ip_hook(priv, skb, state, false, NULL);
+}
+
+static unsigned int valley_ipv6_hook(void *priv, struct sk_buff *skb,
+				     const struct nf_hook_state *state)
+{
+	return valley_ip_hook(priv, skb, state, true, NULL);
+}
+
+static noinline unsigned int
+valley_ipv4_hook_copy(void *priv, struct sk_buff *skb,
+		      const struct nf_hook_state *state)
+{
+	u8 buf[VALLEY_L4_PEEK];
+
+	return valley_ip_hook(priv, skb, state, false, buf);
+}
+
+static noinline unsigned int
+valley_ipv6_hook_copy(void *priv, struct sk_buff *skb,
+		      const struct nf_hook_state *state)
+{
+	u8 buf[VALLEY_L4_PEEK];
+
+	return valley_ip_hook(priv, skb, state, true, buf);
 }
 
 /* Fragments as they arrive, before reassembly (PRE_ROUTING). */
@@ -454,19 +537,19 @@ static unsigned int valley_ipv6_frag_hook(void *priv, struct sk_buff *skb,
 static const struct nf_hook_ops valley_ip_ops[] = {
 	{ .hook = valley_ipv4_frag_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP_PRI_FIRST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
+	{ .hook = valley_ipv4_hook, .pf = NFPROTO_IPV4,
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP_PRI_LAST },
 	{ .hook = valley_ipv6_frag_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_FIRST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
+	{ .hook = valley_ipv6_hook, .pf = NFPROTO_IPV6,
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP6_PRI_LAST },
 };
 

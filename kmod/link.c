@@ -45,23 +45,23 @@ static const char *const valley_link_keys[VK_NUM] = {
 	[VK_MULTICAST_BYTES]	= "multicast.bytes",
 };
 
-static enum valley_link_stat valley_ethertype(__be16 proto)
+/* IPv4 first: it is most of the traffic. */
+static __always_inline enum valley_link_stat valley_ethertype(__be16 proto)
 {
-	switch (proto) {
-	case htons(ETH_P_IP):
+	if (likely(proto == htons(ETH_P_IP)))
 		return VK_IPV4_FRAMES;
-	case htons(ETH_P_IPV6):
+	if (proto == htons(ETH_P_IPV6))
 		return VK_IPV6_FRAMES;
-	case htons(ETH_P_ARP):
+	if (proto == htons(ETH_P_ARP))
 		return VK_ARP_FRAMES;
-	default:
-		return VK_OTHER_FRAMES;
-	}
+	return VK_OTHER_FRAMES;
 }
 
 /* Where a frame received goes: VK_{UNI,BROAD,MULTI}CAST_FRAMES. */
 static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
 {
+	if (likely(skb->pkt_type == PACKET_HOST))
+		return VK_UNICAST_FRAMES;
 	if (skb->pkt_type == PACKET_BROADCAST)
 		return VK_BROADCAST_FRAMES;
 	if (skb->pkt_type == PACKET_MULTICAST)
@@ -69,27 +69,27 @@ static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
 	return VK_UNICAST_FRAMES;
 }
 
-/* The Ethernet header of a frame sent, at skb->data; NULL if it has none. */
-static const struct ethhdr *valley_eth_out(const struct sk_buff *skb)
+/* Whether a frame sent has an Ethernet header, at skb->data. */
+static __always_inline bool valley_has_eth(const struct sk_buff *skb)
 {
 	const struct net_device *dev = skb->dev;
 
-	if (dev->addr_len != ETH_ALEN || dev->hard_header_len < ETH_HLEN ||
-	    skb_headlen(skb) < ETH_HLEN)
-		return NULL;
-	return (const struct ethhdr *)skb->data;
+	return likely(dev->addr_len == ETH_ALEN &&
+		      dev->hard_header_len >= ETH_HLEN &&
+		      skb_headlen(skb) >= ETH_HLEN);
 }
 
-/* Where a frame sent goes, from its Ethernet header, if any. */
-static enum valley_link_stat valley_cast_out(const struct ethhdr *eth)
+/* Where a frame sent goes, from its Ethernet header, if it HAS_ETH. */
+static __always_inline enum valley_link_stat
+valley_cast_out(const struct sk_buff *skb, bool has_eth)
 {
-	if (!eth)
+	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
+
+	if (!has_eth || likely(!is_multicast_ether_addr(eth->h_dest)))
 		return VK_UNICAST_FRAMES;
 	if (is_broadcast_ether_addr(eth->h_dest))
 		return VK_BROADCAST_FRAMES;
-	if (is_multicast_ether_addr(eth->h_dest))
-		return VK_MULTICAST_FRAMES;
-	return VK_UNICAST_FRAMES;
+	return VK_MULTICAST_FRAMES;
 }
 
 /*
@@ -97,28 +97,31 @@ static enum valley_link_stat valley_cast_out(const struct ethhdr *eth)
  * read it, not what the sender declared in skb->protocol (AF_PACKET lets
  * it declare anything).  A VLAN tag the receiver strips is looked through.
  */
-static __be16 valley_proto_out(const struct sk_buff *skb,
-			       const struct ethhdr *eth)
+static __always_inline __be16 valley_proto_out(const struct sk_buff *skb,
+					       bool has_eth)
 {
+	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
 	const struct vlan_ethhdr *veth;
 
-	if (!eth)
+	if (!has_eth)
 		return skb->protocol;
-	if (!eth_type_vlan(eth->h_proto) || skb_headlen(skb) < VLAN_ETH_HLEN)
+	if (likely(!eth_type_vlan(eth->h_proto)) ||
+	    skb_headlen(skb) < VLAN_ETH_HLEN)
 		return eth->h_proto;
 	veth = (const struct vlan_ethhdr *)eth;
 	return veth->h_vlan_encapsulated_proto;
 }
 
-/* Frames a GSO frame of LINK link bytes stands for; their bytes in BYTES. */
-static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
-			     u64 *bytes)
+/*
+ * The headers a GSO frame of LINK link bytes repeats in each segment.
+ * Both GSO helpers are out of line: the common path stays short.
+ */
+static noinline unsigned int valley_gso_hdr(const struct sk_buff *skb,
+					    unsigned int link)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int hdr = 0;
-	u64 frames;
 
-	/* The headers repeated in each segment. */
 	if (skb_transport_header_was_set(skb)) {
 		hdr = link + skb_transport_offset(skb);
 		if (shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6))
@@ -126,13 +129,21 @@ static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
 		else if (shinfo->gso_type & SKB_GSO_UDP_L4)
 			hdr += sizeof(struct udphdr);
 	}
+	return hdr;
+}
+
+/* Frames a GSO frame of LINK link bytes stands for, HDR of them headers. */
+static noinline u64 valley_gso_frames(const struct sk_buff *skb,
+				      unsigned int link, unsigned int hdr)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u64 frames;
+
 	frames = shinfo->gso_segs;
 	if ((!frames || (shinfo->gso_type & SKB_GSO_DODGY)) &&
 	    shinfo->gso_size && skb->len + link > hdr)
 		frames = DIV_ROUND_UP(skb->len + link - hdr, shinfo->gso_size);
-	frames = max_t(u64, frames, 1);
-	*bytes += (frames - 1) * hdr;
-	return frames;
+	return max_t(u64, frames, 1);
 }
 
 /*
@@ -140,18 +151,23 @@ static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
  * The totals (VK_FRAMES, VK_BYTES) are not counted here: they are the
  * sums of the ethertype classes, which every frame is in one of.
  */
-static void valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
-			      unsigned int link, enum valley_dir dir,
-			      __be16 proto, enum valley_link_stat cast)
+static __always_inline void
+valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
+		  unsigned int link, enum valley_dir dir, __be16 proto,
+		  enum valley_link_stat cast)
 {
 	enum valley_link_stat type = valley_ethertype(proto);
 	u64 frames = 1, bytes = skb->len + link;
 	struct valley_link_pcpu *s;
 	unsigned long flags;
+	unsigned int hdr;
 	u64_stats_t *c;
 
-	if (skb_is_gso(skb))
-		frames = valley_gso_frames(skb, link, &bytes);
+	if (unlikely(skb_is_gso(skb))) {
+		hdr = valley_gso_hdr(skb, link);
+		frames = valley_gso_frames(skb, link, hdr);
+		bytes += (frames - 1) * hdr;
+	}
 	s = get_cpu_ptr(vd->stats);
 	c = s->c[dir];
 	flags = u64_stats_update_begin_irqsave(&s->syncp);
@@ -178,13 +194,14 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 static unsigned int valley_link_egress(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
-	const struct ethhdr *eth;
+	bool has_eth;
 
 	if (valley_hooks_only())
 		return NF_ACCEPT;
-	eth = valley_eth_out(skb);
-	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_proto_out(skb, eth),
-			  valley_cast_out(eth));
+	has_eth = valley_has_eth(skb);
+	valley_link_count(priv, skb, 0, VALLEY_OUT,
+			  valley_proto_out(skb, has_eth),
+			  valley_cast_out(skb, has_eth));
 	return NF_ACCEPT;
 }
 
