@@ -184,7 +184,8 @@ static int valley_reset(struct sk_buff *skb, struct genl_info *info)
 	}
 	valley_stats_reset(valley_pernet(net));
 	valley_link_reset(net);
-	return valley_layers_reset(valley_pernet(net)->layers);
+	valley_layers_reset(valley_pernet(net)->layers);
+	return 0;
 }
 
 void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,

@@ -357,66 +357,67 @@ static __always_inline enum valley_lstat valley_port_range(u16 port)
 	return VL_PORT_DYNAMIC;
 }
 
-static __always_inline void valley_count_tcp(u64_stats_t *c,
+/* Count P's TCP segment in U; C is the first counter of P's direction. */
+static __always_inline void valley_count_tcp(struct valley_ctrs_update u,
+					     unsigned int c,
 					     const struct valley_pkt *p)
 {
 	u8 f = p->tcp_flags;
 
-	u64_stats_add(&c[VL_TCP_SEGMENTS], p->segs);
+	valley_ctrs_add(u, c + VL_TCP_SEGMENTS, p->segs);
 	if ((f & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
-		u64_stats_inc(&c[VL_TCP_SYN]);
+		valley_ctrs_add(u, c + VL_TCP_SYN, 1);
 	else if (f & TCPHDR_SYN)
-		u64_stats_inc(&c[VL_TCP_SYN_ACK]);
+		valley_ctrs_add(u, c + VL_TCP_SYN_ACK, 1);
 	if (f & TCPHDR_FIN)
-		u64_stats_inc(&c[VL_TCP_FIN]);
+		valley_ctrs_add(u, c + VL_TCP_FIN, 1);
 	if (f & TCPHDR_RST)
-		u64_stats_inc(&c[VL_TCP_RST]);
+		valley_ctrs_add(u, c + VL_TCP_RST, 1);
 	if (p->payload)
-		u64_stats_add(&c[VL_TCP_DATA], p->segs);
+		valley_ctrs_add(u, c + VL_TCP_DATA, p->segs);
 	else if (!(f & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)))
-		u64_stats_inc(&c[VL_TCP_PURE_ACK]);
-	u64_stats_add(&c[VL_TCP_PAYLOAD], p->payload);
+		valley_ctrs_add(u, c + VL_TCP_PURE_ACK, 1);
+	valley_ctrs_add(u, c + VL_TCP_PAYLOAD, p->payload);
 }
 
 /* Add P to VL's counters: one update of this CPU's, no lock. */
 static __always_inline void valley_count_pkt(struct valley_layers *vl,
 					     const struct valley_pkt *p)
 {
-	struct valley_layer_pcpu *s = get_cpu_ptr(vl->stats);
-	u64_stats_t *c = s->c[p->dir];
-	unsigned long flags;
+	struct valley_ctrs_update u = valley_ctrs_begin(&vl->ctrs);
+	unsigned int c = VL_C(p->dir, 0);
 	unsigned int svc;
 
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->pkts);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES], p->ip_bytes);
-	u64_stats_add(&c[p->remote], p->pkts);
+	valley_ctrs_add(u, c + (p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS), p->pkts);
+	valley_ctrs_add(u, c + (p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES),
+			p->ip_bytes);
+	valley_ctrs_add(u, c + p->remote, p->pkts);
 
 	if (p->has_ports) {
 		if (p->proto == IPPROTO_TCP) {
-			valley_count_tcp(c, p);
+			valley_count_tcp(u, c, p);
 		} else {
-			u64_stats_add(&c[VL_UDP_DATAGRAMS], p->segs);
-			u64_stats_add(&c[VL_UDP_PAYLOAD], p->payload);
+			valley_ctrs_add(u, c + VL_UDP_DATAGRAMS, p->segs);
+			valley_ctrs_add(u, c + VL_UDP_PAYLOAD, p->payload);
 		}
-		u64_stats_add(&c[valley_port_range(min(p->sport, p->dport))],
-			      p->segs);
+		valley_ctrs_add(u, c + valley_port_range(min(p->sport, p->dport)),
+				p->segs);
 		if (p->payload) {
 			svc = READ_ONCE(vl->svc_port[p->dport]);
 			if (!svc)
 				svc = READ_ONCE(vl->svc_port[p->sport]);
-			u64_stats_add(&s->app[p->dir][svc][VL_APP_PKTS], p->segs);
-			u64_stats_add(&s->app[p->dir][svc][VL_APP_BYTES],
-				      p->payload);
+			valley_ctrs_add(u, VL_APP(p->dir, svc, VL_APP_PKTS),
+					p->segs);
+			valley_ctrs_add(u, VL_APP(p->dir, svc, VL_APP_BYTES),
+					p->payload);
 		}
 	} else if (p->icmp >= 0) {
-		u64_stats_inc(&c[p->icmp]);
+		valley_ctrs_add(u, c + p->icmp, 1);
 	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
 		   p->proto != valley_icmp_proto(p)) {
-		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
+		valley_ctrs_add(u, VL_PROTO(p->dir, p->proto), p->segs);
 	}
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vl->stats);
+	valley_ctrs_end(&vl->ctrs, u);
 }
 
 static unsigned int valley_ipv4_hook_copy(void *priv, struct sk_buff *skb,
@@ -506,13 +507,7 @@ valley_ipv6_hook_copy(void *priv, struct sk_buff *skb,
 /* Fragments as they arrive, before reassembly (PRE_ROUTING). */
 static void valley_count_fragment(struct valley_layers *vl)
 {
-	struct valley_layer_pcpu *s = get_cpu_ptr(vl->stats);
-	unsigned long flags;
-
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->c[VALLEY_IN][VL_FRAGMENTS]);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vl->stats);
+	valley_ctrs_add1(&vl->ctrs, VL_C(VALLEY_IN, VL_FRAGMENTS), 1);
 }
 
 static unsigned int valley_ipv4_frag_hook(void *priv, struct sk_buff *skb,
@@ -553,116 +548,55 @@ static const struct nf_hook_ops valley_ip_ops[] = {
 	  .hooknum = NF_INET_FORWARD, .priority = NF_IP6_PRI_LAST },
 };
 
-/* Sum VL's counters over the CPUs into SUM; TMP holds one CPU's. */
-static void valley_layers_sum(struct valley_layers *vl,
-			      struct valley_layer_sums *sum,
-			      struct valley_layer_sums *tmp)
+/* VL's counters since the last reset into OUT. */
+void valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out)
 {
-	const unsigned int n = sizeof(*sum) / sizeof(u64);
-	u64 *out = (u64 *)sum, *one = (u64 *)tmp;
-	unsigned int start, i;
-	int cpu;
-
-	BUILD_BUG_ON(sizeof(struct valley_layer_sums) !=
-		     offsetof(struct valley_layer_pcpu, syncp));
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct valley_layer_pcpu *s = per_cpu_ptr(vl->stats, cpu);
-		const u64_stats_t *in = (const u64_stats_t *)s;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < n; i++)
-				one[i] = u64_stats_read(&in[i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (i = 0; i < n; i++)
-			out[i] += one[i];
-	}
+	/* The counters are numbered as struct valley_layer_sums lays them. */
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, c[1][2]) !=
+		     VL_C(1, 2) * sizeof(u64));
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, proto[1][2]) !=
+		     VL_PROTO(1, 2) * sizeof(u64));
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, app[1][2][1]) !=
+		     VL_APP(1, 2, 1) * sizeof(u64));
+	valley_ctrs_read(&vl->ctrs, 0, VL_COUNTERS, (u64 *)out);
 }
 
-/* VL's counters since the last reset into OUT; 0 or -ENOMEM. */
-int valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out)
+/* Count VL's counters from zero again. */
+void valley_layers_reset(struct valley_layers *vl)
 {
-	const unsigned int n = sizeof(*out) / sizeof(u64);
-	const u64 *base = (const u64 *)&vl->base;
-	struct valley_layer_sums *tmp;
-	u64 *v = (u64 *)out;
-	unsigned int i;
-
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (!tmp)
-		return -ENOMEM;
-	valley_layers_sum(vl, out, tmp);
-	kvfree(tmp);
-	spin_lock(&vl->base_lock);
-	for (i = 0; i < n; i++)
-		v[i] -= base[i];
-	spin_unlock(&vl->base_lock);
-	return 0;
-}
-
-/* Count VL's counters from zero again; 0 or -ENOMEM. */
-int valley_layers_reset(struct valley_layers *vl)
-{
-	struct valley_layer_sums *sum, *tmp;
-
-	sum = kvmalloc(sizeof(*sum), GFP_KERNEL);
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (sum && tmp) {
-		valley_layers_sum(vl, sum, tmp);
-		spin_lock(&vl->base_lock);
-		vl->base = *sum;
-		spin_unlock(&vl->base_lock);
-	}
-	kvfree(tmp);
-	kvfree(sum);
-	return sum && tmp ? 0 : -ENOMEM;
+	valley_ctrs_reset(&vl->ctrs);
 }
 
 /* Count service SVC of VL from zero: its slot is taken anew. */
 void valley_layers_rebase_service(struct valley_layers *vl, unsigned int svc)
 {
-	struct valley_layer_sums *sum, *tmp;
 	unsigned int d;
 
-	sum = kvmalloc(sizeof(*sum), GFP_KERNEL);
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (sum && tmp) {
-		valley_layers_sum(vl, sum, tmp);
-		spin_lock(&vl->base_lock);
-		for (d = 0; d < VALLEY_DIRS; d++)
-			memcpy(vl->base.app[d][svc], sum->app[d][svc],
-			       sizeof(sum->app[d][svc]));
-		spin_unlock(&vl->base_lock);
-	}
-	kvfree(tmp);
-	kvfree(sum);
+	for (d = 0; d < VALLEY_DIRS; d++)
+		valley_ctrs_rebase(&vl->ctrs, VL_APP(d, svc, 0), VL_APP_NUM);
 }
 
 int valley_layers_net_init(struct net *net, struct valley_net *vn)
 {
 	struct valley_layers *vl;
 	struct nf_hook_ops *ops;
-	int cpu, err = -ENOMEM;
 	unsigned int i;
+	int err;
 
 	/* Charged to the memory cgroup of whoever makes the namespace. */
 	vl = kvzalloc(sizeof(*vl), GFP_KERNEL_ACCOUNT);
 	if (!vl)
 		return -ENOMEM;
-	vl->stats = alloc_percpu_gfp(struct valley_layer_pcpu,
-				     GFP_KERNEL_ACCOUNT);
-	if (!vl->stats)
+	err = valley_ctrs_alloc(&vl->ctrs, VL_COUNTERS, GFP_KERNEL_ACCOUNT);
+	if (err)
 		goto err_free;
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vl->stats, cpu)->syncp);
-	spin_lock_init(&vl->base_lock);
 	INIT_LIST_HEAD(&vl->devs);
 	valley_services_init(vl);
 
+	err = -ENOMEM;
 	ops = kmemdup(valley_ip_ops, sizeof(valley_ip_ops), GFP_KERNEL_ACCOUNT);
 	if (!ops)
-		goto err_percpu;
+		goto err_ctrs;
 	for (i = 0; i < ARRAY_SIZE(valley_ip_ops); i++)
 		ops[i].priv = vl;
 	vn->layers = vl;
@@ -676,8 +610,9 @@ err_ops:
 	kfree(ops);
 	vn->ip_ops = NULL;
 	vn->layers = NULL;
-err_percpu:
-	free_percpu(vl->stats);
+err_ctrs:
+	mutex_destroy(&vl->svc_lock);
+	valley_ctrs_free(&vl->ctrs);
 err_free:
 	kvfree(vl);
 	return err;
@@ -697,7 +632,7 @@ void valley_layers_net_exit(struct net *net, struct valley_net *vn)
 	kfree(vn->ip_ops);
 	WARN_ON_ONCE(!list_empty(&vl->devs));
 	mutex_destroy(&vl->svc_lock);
-	free_percpu(vl->stats);
+	valley_ctrs_free(&vl->ctrs);
 	kvfree(vl);
 }
 
@@ -857,10 +792,7 @@ struct valley_layers_snap *valley_layers_snap(struct net *net, u8 layer,
 		return NULL;
 	snap->layer = layer;
 	snap->ifindex = ifindex;
-	if (valley_layers_read(vl, &snap->sums)) {
-		kvfree(snap);
-		return NULL;
-	}
+	valley_layers_read(vl, &snap->sums);
 	mutex_lock(&vl->svc_lock);
 	memcpy(snap->svc_name, vl->svc_name, sizeof(snap->svc_name));
 	mutex_unlock(&vl->svc_lock);

@@ -158,25 +158,20 @@ valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
 {
 	enum valley_link_stat type = valley_ethertype(proto);
 	u64 frames = 1, bytes = skb->len + link;
-	struct valley_link_pcpu *s;
-	unsigned long flags;
+	struct valley_ctrs_update u;
 	unsigned int hdr;
-	u64_stats_t *c;
 
 	if (unlikely(skb_is_gso(skb))) {
 		hdr = valley_gso_hdr(skb, link);
 		frames = valley_gso_frames(skb, link, hdr);
 		bytes += (frames - 1) * hdr;
 	}
-	s = get_cpu_ptr(vd->stats);
-	c = s->c[dir];
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[type], frames);
-	u64_stats_add(&c[type + 1], bytes);
-	u64_stats_add(&c[cast], frames);
-	u64_stats_add(&c[cast + 1], bytes);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vd->stats);
+	u = valley_ctrs_begin(&vd->ctrs);
+	valley_ctrs_add(u, VK_C(dir, type), frames);
+	valley_ctrs_add(u, VK_C(dir, type + 1), bytes);
+	valley_ctrs_add(u, VK_C(dir, cast), frames);
+	valley_ctrs_add(u, VK_C(dir, cast + 1), bytes);
+	valley_ctrs_end(&vd->ctrs, u);
 }
 
 static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
@@ -212,7 +207,7 @@ static struct list_head *valley_devs(struct net *net)
 
 static void valley_dev_free(struct valley_dev *vd)
 {
-	free_percpu(vd->stats);
+	valley_ctrs_free(&vd->ctrs);
 	kfree(vd);
 }
 
@@ -225,20 +220,16 @@ static void valley_dev_free_rcu(struct rcu_head *head)
 static void valley_dev_add(struct net_device *dev)
 {
 	struct valley_dev *vd;
-	int cpu, i, err;
+	int i, err;
 
 	/* Charged to the memory cgroup of whoever makes the interface. */
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
 	if (!vd)
 		goto fail;
-	vd->stats = alloc_percpu_gfp(struct valley_link_pcpu,
-				     GFP_KERNEL_ACCOUNT);
-	if (!vd->stats) {
+	if (valley_ctrs_alloc(&vd->ctrs, VK_COUNTERS, GFP_KERNEL_ACCOUNT)) {
 		kfree(vd);
 		goto fail;
 	}
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vd->stats, cpu)->syncp);
 	vd->dev = dev;
 	for (i = 0; i < 2; i++) {
 		vd->ops[i].hook = i ? valley_link_egress : valley_link_ingress;
@@ -302,33 +293,22 @@ static struct notifier_block valley_netdev_nb = {
 	.notifier_call = valley_netdev_event,
 };
 
-static void valley_dev_sum(const struct valley_dev *vd, u64 v[2][VK_NUM])
+/* VD's counters since the last reset, with the totals, into V. */
+static void valley_dev_read(struct valley_dev *vd, u64 v[2][VK_NUM])
 {
-	unsigned int start, d, i;
-	u64 one[2][VK_NUM];
-	int cpu;
+	unsigned int d, i;
 
-	memset(v, 0, sizeof(u64) * 2 * VK_NUM);
-	for_each_possible_cpu(cpu) {
-		const struct valley_link_pcpu *s = per_cpu_ptr(vd->stats, cpu);
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (d = 0; d < 2; d++)
-				for (i = 0; i < VK_NUM; i++)
-					one[d][i] = u64_stats_read(&s->c[d][i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (d = 0; d < 2; d++)
-			for (i = 0; i < VK_NUM; i++)
-				v[d][i] += one[d][i];
-	}
+	valley_ctrs_read(&vd->ctrs, 0, VK_COUNTERS, &v[0][0]);
 	/* The ethertype classes: frames and bytes pairs, one after another. */
 	BUILD_BUG_ON(VK_OTHER_BYTES - VK_IPV4_FRAMES != 7);
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
+		v[d][VK_FRAMES] = 0;
+		v[d][VK_BYTES] = 0;
 		for (i = VK_IPV4_FRAMES; i <= VK_OTHER_FRAMES; i += 2) {
 			v[d][VK_FRAMES] += v[d][i];
 			v[d][VK_BYTES] += v[d][i + 1];
 		}
+	}
 }
 
 /* Count every interface of NET from zero again. */
@@ -338,7 +318,7 @@ void valley_link_reset(struct net *net)
 
 	rtnl_lock();
 	list_for_each_entry(vd, valley_devs(net), node)
-		valley_dev_sum(vd, vd->base);
+		valley_ctrs_reset(&vd->ctrs);
 	rtnl_unlock();
 }
 
@@ -347,7 +327,7 @@ int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
 {
 	struct valley_link_snap *ls;
 	struct valley_dev *vd;
-	unsigned int n = 0, d, i;
+	unsigned int n = 0;
 
 	rtnl_lock();
 	list_for_each_entry(vd, valley_devs(net), node)
@@ -363,10 +343,7 @@ int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
 		ls = &snap->links[snap->nlinks++];
 		ls->ifindex = vd->dev->ifindex;
 		strscpy(ls->name, vd->dev->name, sizeof(ls->name));
-		valley_dev_sum(vd, ls->v);
-		for (d = 0; d < 2; d++)
-			for (i = 0; i < VK_NUM; i++)
-				ls->v[d][i] -= vd->base[d][i];
+		valley_dev_read(vd, ls->v);
 	}
 	rtnl_unlock();
 	return 0;
