@@ -12,7 +12,6 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
-#include <net/genetlink.h>
 
 #include "valley.h"
 
@@ -129,11 +128,9 @@ struct valley_link_snap {
 };
 
 /**
- * struct valley_layers_snap - the counters a GET_LAYERS dump sends
- * @layer: the layer asked for, or 0 for all
- * @ifindex: the interface asked for, or 0 for all
- * @link_pos: the next link row: interface * VK_NUM + counter
- * @pos: the next row above the link layer
+ * struct valley_layers_snap - the counters of a namespace, taken at once
+ * @layer: the layer taken, or 0 for all
+ * @ifindex: the interface taken, or 0 for all
  * @sums: the namespace's counters above the link layer
  * @svc_name: the service names
  * @nlinks: interfaces in @links
@@ -142,8 +139,6 @@ struct valley_link_snap {
 struct valley_layers_snap {
 	u8				layer;
 	int				ifindex;
-	unsigned long			link_pos;
-	unsigned long			pos;
 	struct valley_layer_sums	sums;
 	char				svc_name[VALLEY_SVC_SLOTS]
 						[VALLEY_SERVICE_NAME_LEN];
@@ -162,28 +157,27 @@ void valley_layers_rebase_service(struct valley_layers *vl, unsigned int svc);
 struct valley_layers_snap *valley_layers_snap(struct net *net, u8 layer,
 					      int ifindex);
 void valley_layers_snap_free(struct valley_layers_snap *snap);
-int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			    struct valley_layers_snap *snap);
-int valley_put_row(struct sk_buff *skb, struct netlink_callback *cb, u8 layer,
-		   const char *key, const u64 *v, bool fwd, int ifindex,
-		   const char *ifname);
+
+/* ip.c */
+int valley_ip_register(struct net *net, struct valley_net *vn);
+void valley_ip_unregister(struct net *net, struct valley_net *vn);
+void valley_ip_free(struct valley_net *vn);
 
 /* link.c */
 int valley_link_init(void);
 void valley_link_exit(void);
 void valley_link_reset(struct net *net);
 int valley_link_snap(struct net *net, struct valley_layers_snap *snap);
-int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			  struct valley_layers_snap *snap);
 
 /* services.c */
+struct netlink_ext_ack;
 void valley_services_init(struct valley_layers *vl);
-int valley_service_add(struct sk_buff *skb, struct genl_info *info);
-int valley_service_del(struct sk_buff *skb, struct genl_info *info);
-int valley_service_dump(struct sk_buff *skb, struct netlink_callback *cb);
-
-/* genl.c: the start of a dump message of CMD. */
-void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
-		      u8 cmd);
+bool valley_service_name_ok(const char *name);
+int valley_service_add(struct valley_layers *vl, u16 port, const char *name,
+		       struct netlink_ext_ack *extack);
+int valley_service_del(struct valley_layers *vl, u16 port,
+		       struct netlink_ext_ack *extack);
+unsigned int valley_service_next(struct valley_layers *vl, unsigned int port,
+				 char *name);
 
 #endif /* _VALLEY_LAYERS_H */

@@ -25,26 +25,6 @@
 
 #include "layers.h"
 
-/* Link rows, in the order they are sent. */
-static const char *const valley_link_keys[VK_NUM] = {
-	[VK_FRAMES]		= "frames",
-	[VK_BYTES]		= "bytes",
-	[VK_IPV4_FRAMES]	= "ipv4.frames",
-	[VK_IPV4_BYTES]		= "ipv4.bytes",
-	[VK_IPV6_FRAMES]	= "ipv6.frames",
-	[VK_IPV6_BYTES]		= "ipv6.bytes",
-	[VK_ARP_FRAMES]		= "arp.frames",
-	[VK_ARP_BYTES]		= "arp.bytes",
-	[VK_OTHER_FRAMES]	= "other.frames",
-	[VK_OTHER_BYTES]	= "other.bytes",
-	[VK_UNICAST_FRAMES]	= "unicast.frames",
-	[VK_UNICAST_BYTES]	= "unicast.bytes",
-	[VK_BROADCAST_FRAMES]	= "broadcast.frames",
-	[VK_BROADCAST_BYTES]	= "broadcast.bytes",
-	[VK_MULTICAST_FRAMES]	= "multicast.frames",
-	[VK_MULTICAST_BYTES]	= "multicast.bytes",
-};
-
 /* IPv4 first: it is most of the traffic. */
 static __always_inline enum valley_link_stat valley_ethertype(__be16 proto)
 {
@@ -346,24 +326,6 @@ int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
 		valley_dev_read(vd, ls->v);
 	}
 	rtnl_unlock();
-	return 0;
-}
-
-/* Send the link rows of SNAP from SNAP->link_pos on. */
-int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			  struct valley_layers_snap *snap)
-{
-	for (; snap->link_pos < snap->nlinks * VK_NUM; snap->link_pos++) {
-		const struct valley_link_snap *ls =
-			&snap->links[snap->link_pos / VK_NUM];
-		unsigned int k = snap->link_pos % VK_NUM;
-		u64 v[2] = { ls->v[0][k], ls->v[1][k] };
-
-		if (valley_put_row(skb, cb, VALLEY_LAYER_LINK,
-				   valley_link_keys[k], v, false, ls->ifindex,
-				   ls->name))
-			return -EMSGSIZE;
-	}
 	return 0;
 }
 
