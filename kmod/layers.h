@@ -89,7 +89,7 @@ enum valley_link_stat {
 
 /**
  * struct valley_dev - an interface valley counts at
- * @node: in valley_layers.devs, under RTNL
+ * @node: in valley_layers.devs (changed under RTNL, read under RCU)
  * @dev: the interface (registered while it is in the list)
  * @ops: its ingress and egress hooks
  * @ctrs: its counters, VK_C()
@@ -106,7 +106,7 @@ struct valley_dev {
 /**
  * struct valley_layers - the per-layer state of one namespace
  * @ctrs: the counters above the link layer (struct valley_layer_sums)
- * @devs: the namespace's interfaces, under RTNL
+ * @devs: the namespace's interfaces (changed under RTNL, read under RCU)
  * @svc_lock: serializes changes of the service table
  * @svc_port: service index of each port, 0 for none; read locklessly
  * @svc_name: name of each service index (0 is "other"), under svc_lock

@@ -6,9 +6,11 @@
  *
  * A netdevice notifier follows interfaces as they come and go (and
  * replays the existing ones when the module loads or unloads); it runs
- * under RTNL, which also guards each namespace's list of interfaces.
- * A hook that started before its unregistration may still run: an
- * interface's counters are freed after an RCU grace period.
+ * under RTNL, which also serializes the changes of each namespace's list
+ * of interfaces.  Readers (snapshots, resets) walk the list under RCU
+ * only: reading the counters never takes RTNL.  A hook or a reader that
+ * started before an interface's unregistration may still run: its
+ * counters are freed after an RCU grace period.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -18,6 +20,7 @@
 #include <linux/if_vlan.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_netdev.h>
+#include <linux/rculist.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -223,7 +226,7 @@ static void valley_dev_add(struct net_device *dev)
 		valley_dev_free(vd);
 		goto fail;
 	}
-	list_add_tail(&vd->node, valley_devs(dev_net(dev)));
+	list_add_tail_rcu(&vd->node, valley_devs(dev_net(dev)));
 	return;
 fail:
 	/* The interface works on; it is just not counted. */
@@ -248,8 +251,8 @@ static void valley_dev_del(struct net_device *dev)
 	if (!vd)
 		return;
 	nf_unregister_net_hooks(dev_net(dev), vd->ops, 2);
-	list_del(&vd->node);
-	/* Hooks that started before may run on: free after them. */
+	list_del_rcu(&vd->node);
+	/* Hooks and readers that started before may run on: free after. */
 	call_rcu(&vd->rcu, valley_dev_free_rcu);
 }
 
@@ -296,37 +299,77 @@ void valley_link_reset(struct net *net)
 {
 	struct valley_dev *vd;
 
-	rtnl_lock();
-	list_for_each_entry(vd, valley_devs(net), node)
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node)
 		valley_ctrs_reset(&vd->ctrs);
-	rtnl_unlock();
+	rcu_read_unlock();
 }
 
-/* Copy the link counters of NET (one interface, or all) into SNAP. */
-int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
+/* The interfaces of NET that SNAP takes (one, or all). */
+static unsigned int valley_link_count_devs(struct net *net,
+					   const struct valley_layers_snap *snap)
 {
-	struct valley_link_snap *ls;
 	struct valley_dev *vd;
 	unsigned int n = 0;
 
-	rtnl_lock();
-	list_for_each_entry(vd, valley_devs(net), node)
-		n++;
-	snap->links = kvcalloc(max(n, 1U), sizeof(*snap->links), GFP_KERNEL);
-	if (!snap->links) {
-		rtnl_unlock();
-		return -ENOMEM;
-	}
-	list_for_each_entry(vd, valley_devs(net), node) {
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node)
+		if (!snap->ifindex || vd->dev->ifindex == snap->ifindex)
+			n++;
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * Copy the link counters of NET (one interface, or all) into SNAP, at
+ * most MAX interfaces.  Return: false if there were more.
+ */
+static bool valley_link_fill(struct net *net, struct valley_layers_snap *snap,
+			     unsigned int max)
+{
+	struct valley_link_snap *ls;
+	struct valley_dev *vd;
+	bool fits = true;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node) {
 		if (snap->ifindex && vd->dev->ifindex != snap->ifindex)
 			continue;
+		if (snap->nlinks == max) {
+			fits = false;
+			break;
+		}
 		ls = &snap->links[snap->nlinks++];
 		ls->ifindex = vd->dev->ifindex;
+		/* A rename under way may show in the name, as in /proc. */
 		strscpy(ls->name, vd->dev->name, sizeof(ls->name));
 		valley_dev_read(vd, ls->v);
 	}
-	rtnl_unlock();
-	return 0;
+	rcu_read_unlock();
+	return fits;
+}
+
+/*
+ * Copy the link counters of NET (one interface, or all) into SNAP,
+ * without RTNL.  Interfaces that come meanwhile are taken if there is
+ * room; if there is none, the snapshot is taken again.
+ */
+int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
+{
+	unsigned int n;
+
+	for (;;) {
+		/* A few more than now: the list may grow meanwhile. */
+		n = valley_link_count_devs(net, snap) + 4;
+		snap->links = kvcalloc(n, sizeof(*snap->links), GFP_KERNEL);
+		if (!snap->links)
+			return -ENOMEM;
+		snap->nlinks = 0;
+		if (valley_link_fill(net, snap, n))
+			return 0;
+		kvfree(snap->links);
+		snap->links = NULL;
+	}
 }
 
 int __init valley_link_init(void)
