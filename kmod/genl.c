@@ -484,7 +484,7 @@ static int valley_service_check(struct sk_buff *skb, struct genl_info *info)
 			       "changing the service table needs CAP_NET_ADMIN");
 		return -EPERM;
 	}
-	if (!info->attrs[VALLEY_A_SERVICE_PORT]) {
+	if (GENL_REQ_ATTR_CHECK(info, VALLEY_A_SERVICE_PORT)) {
 		NL_SET_ERR_MSG(info->extack, "a service port is needed");
 		return -EINVAL;
 	}
@@ -504,7 +504,7 @@ static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
 	err = valley_service_check(skb, info);
 	if (err)
 		return err;
-	if (!attr) {
+	if (GENL_REQ_ATTR_CHECK(info, VALLEY_A_SERVICE_NAME)) {
 		NL_SET_ERR_MSG(info->extack, "a service name is needed");
 		return -EINVAL;
 	}
