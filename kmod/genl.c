@@ -53,6 +53,14 @@ static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
 	[VALLEY_A_SERVICE_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[VALLEY_A_SERVICE_NAME]		= { .type = NLA_NUL_STRING,
 					    .len = VALLEY_SERVICE_NAME_LEN - 1 },
+	[VALLEY_A_PROTO ... VALLEY_A_CTRS_FWD] = {
+		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
+};
+
+/* GET_COUNTERS's own: what it may be asked, and nothing the kernel sends. */
+static const struct nla_policy valley_counters_policy[VALLEY_A_MAX + 1] = {
+	[VALLEY_A_LAYER]		= NLA_POLICY_MAX(NLA_U8, VALLEY_LAYER_MAX),
+	[VALLEY_A_IFINDEX]		= NLA_POLICY_MIN(NLA_S32, 1),
 };
 
 static struct genl_family valley_genl_family;
@@ -412,8 +420,12 @@ static int valley_layers_dump_rows(struct sk_buff *skb,
 	return 0;
 }
 
-/* A GET_LAYERS dump starts: check the request, take the snapshot. */
-static int valley_layers_start(struct netlink_callback *cb)
+/*
+ * A GET_LAYERS or GET_COUNTERS dump starts: check the request (against
+ * POLICY), take the snapshot.
+ */
+static int valley_snap_start(struct netlink_callback *cb,
+			     const struct nla_policy *policy)
 {
 	struct net *net = sock_net(cb->skb->sk);
 	struct nlattr *tb[VALLEY_A_MAX + 1];
@@ -425,8 +437,8 @@ static int valley_layers_start(struct netlink_callback *cb)
 	err = valley_dump_check(cb);
 	if (err)
 		return err;
-	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX,
-			  valley_policy, cb->extack);
+	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX, policy,
+			  cb->extack);
 	if (err)
 		return err;
 	if (tb[VALLEY_A_LAYER])
@@ -453,6 +465,165 @@ static int valley_layers_start(struct netlink_callback *cb)
 		return -ENOMEM;
 	valley_layers_ctx(cb)->snap = snap;
 	return 0;
+}
+
+static int valley_layers_start(struct netlink_callback *cb)
+{
+	return valley_snap_start(cb, valley_policy);
+}
+
+/* Put N counters V as nest ATTR, V[i] as counter FIRST + i. */
+static int valley_put_ctrs(struct sk_buff *skb, int attr, int first,
+			   const u64 *v, unsigned int n)
+{
+	struct nlattr *nest = nla_nest_start(skb, attr);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, first + i, v[i], VALLEY_CTR_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * struct valley_ctrs_msg - what one GET_COUNTERS message carries
+ * @layer: its layer
+ * @ls: for the link layer, the interface
+ * @proto: for an IP protocol's, the protocol, else -1
+ * @name: for a service's, its name, else NULL
+ * @first: the first counter (enum valley_ctr)
+ * @n: how many
+ * @v: for each direction, the @n counts
+ */
+struct valley_ctrs_msg {
+	u8				layer;
+	const struct valley_link_snap	*ls;
+	int				proto;
+	const char			*name;
+	int				first;
+	unsigned int			n;
+	const u64			*v[VALLEY_DIRS];
+};
+
+/* Messages of a dump of SNAP: see enum valley_ctr. */
+static unsigned long valley_ctrs_msgs(const struct valley_layers_snap *snap)
+{
+	return snap->nlinks + 2 + 256 + VALLEY_SVC_SLOTS;
+}
+
+/* Message POS of a GET_COUNTERS dump of SNAP into M; false if none. */
+static bool valley_ctrs_msg_at(const struct valley_layers_snap *snap,
+			       unsigned long pos, struct valley_ctrs_msg *m)
+{
+	const struct valley_layer_sums *s = &snap->sums;
+	unsigned int d;
+
+	BUILD_BUG_ON(VALLEY_CTR_LINK_FRAMES + VK_MULTICAST_BYTES !=
+		     VALLEY_CTR_LINK_MULTICAST_BYTES);
+	BUILD_BUG_ON(VALLEY_CTR_IPV4_PACKETS + VL_TCP_SEGMENTS !=
+		     VALLEY_CTR_TCP_SEGMENTS);
+	BUILD_BUG_ON(VALLEY_CTR_IPV4_PACKETS + VL_PORT_DYNAMIC !=
+		     VALLEY_CTR_PORT_DYNAMIC);
+	BUILD_BUG_ON(VL_APP_PKTS != 0 ||
+		     VALLEY_CTR_PACKETS + VL_APP_BYTES != VALLEY_CTR_BYTES);
+	memset(m, 0, sizeof(*m));
+	m->proto = -1;
+	if (pos < snap->nlinks) {
+		m->layer = VALLEY_LAYER_LINK;
+		m->ls = &snap->links[pos];
+		m->first = VALLEY_CTR_LINK_FRAMES;
+		m->n = VK_NUM;
+		for (d = 0; d < 2; d++)
+			m->v[d] = m->ls->v[d];
+		return true;
+	}
+	pos -= snap->nlinks;
+	if (pos < 2) {
+		m->layer = pos ? VALLEY_LAYER_TRANSPORT : VALLEY_LAYER_INTERNET;
+		m->first = VALLEY_CTR_IPV4_PACKETS + (pos ? VL_TCP_SEGMENTS : 0);
+		m->n = pos ? VL_NUM - VL_TCP_SEGMENTS : VL_TCP_SEGMENTS;
+		for (d = 0; d < VALLEY_DIRS; d++)
+			m->v[d] = &s->c[d][pos ? VL_TCP_SEGMENTS : 0];
+		return true;
+	}
+	pos -= 2;
+	if (pos < 256) {
+		/* As the rows: only the protocols seen. */
+		if (!s->proto[0][pos] && !s->proto[1][pos] && !s->proto[2][pos])
+			return false;
+		m->layer = VALLEY_LAYER_TRANSPORT;
+		m->proto = pos;
+		m->first = VALLEY_CTR_PACKETS;
+		m->n = 1;
+		for (d = 0; d < VALLEY_DIRS; d++)
+			m->v[d] = &s->proto[d][pos];
+		return true;
+	}
+	pos -= 256;
+	if (!snap->svc_name[pos][0])
+		return false;
+	m->layer = VALLEY_LAYER_APPLICATION;
+	m->name = snap->svc_name[pos];
+	m->first = VALLEY_CTR_PACKETS;
+	m->n = VL_APP_NUM;
+	for (d = 0; d < VALLEY_DIRS; d++)
+		m->v[d] = s->app[d][pos];
+	return true;
+}
+
+/* Send M as one message; 0 or -EMSGSIZE. */
+static int valley_put_ctrs_msg(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct valley_ctrs_msg *m)
+{
+	static const int attrs[VALLEY_DIRS] = {
+		VALLEY_A_CTRS_IN, VALLEY_A_CTRS_OUT, VALLEY_A_CTRS_FWD
+	};
+	void *hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_GET_COUNTERS);
+	unsigned int d, dirs = m->ls ? 2 : VALLEY_DIRS;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, VALLEY_A_LAYER, m->layer) ||
+	    (m->ls && (nla_put_u32(skb, VALLEY_A_IFINDEX, m->ls->ifindex) ||
+		       nla_put_string(skb, VALLEY_A_IFNAME, m->ls->name))) ||
+	    (m->proto >= 0 && nla_put_u8(skb, VALLEY_A_PROTO, m->proto)) ||
+	    (m->name && nla_put_string(skb, VALLEY_A_SERVICE_NAME, m->name)))
+		goto cancel;
+	for (d = 0; d < dirs; d++)
+		if (valley_put_ctrs(skb, attrs[d], m->first, m->v[d], m->n))
+			goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int valley_counters_start(struct netlink_callback *cb)
+{
+	return valley_snap_start(cb, valley_counters_policy);
+}
+
+/* The messages of the snapshot from d->pos on. */
+static int valley_counters_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct valley_layers_dump *d = valley_layers_ctx(cb);
+	const struct valley_layers_snap *snap = d->snap;
+	struct valley_ctrs_msg m;
+
+	for (; d->pos < valley_ctrs_msgs(snap); d->pos++) {
+		if (!valley_ctrs_msg_at(snap, d->pos, &m))
+			continue;
+		if (snap->layer && snap->layer != m.layer)
+			continue;
+		if (valley_put_ctrs_msg(skb, cb, &m))
+			break;
+	}
+	return skb->len;
 }
 
 static int valley_layers_dumpit(struct sk_buff *skb,
@@ -573,6 +744,14 @@ static const struct genl_ops valley_genl_dump_ops[] = {
 		.cmd	= VALLEY_CMD_SERVICE_GET,
 		.start	= valley_service_start,
 		.dumpit	= valley_service_dumpit,
+	},
+	{
+		.cmd	= VALLEY_CMD_GET_COUNTERS,
+		.start	= valley_counters_start,
+		.dumpit	= valley_counters_dumpit,
+		.done	= valley_layers_done,
+		.policy	= valley_counters_policy,
+		.maxattr = VALLEY_A_MAX,
 	},
 };
 

@@ -90,6 +90,53 @@ def layers_dump(ns):
     ksft_true(all("fwd" not in r for r in rows))
 
 
+def row_key(msg, ctr):
+    """The GET_LAYERS row name of counter CTR of a get-counters MSG."""
+    if "proto" in msg:
+        return f"proto.{msg['proto']}"
+    if "service-name" in msg:
+        return f"{msg['service-name']}.{ctr}"
+    if msg["layer"] == "link":
+        ctr = ctr.removeprefix("link-")
+    first, _, rest = ctr.partition("-")
+    return first + ("." + rest.replace("-", "_") if rest else "")
+
+
+def test_typed_counters_are_the_rows():
+    with NetNS() as ns:
+        typed_counters(ns)
+
+
+def typed_counters(ns):
+    cmd(f"ip -n {ns.name} link set lo up")
+    cmd(f"ip netns exec {ns.name} ping -q -c 2 -i 0.2 127.0.0.1")
+    cmd(f"ip netns exec {ns.name} ping -q -c 1 ::1")
+    rows = {(r["layer"], r.get("ifname"), r["key"]):
+            (r["in"], r["out"], r.get("fwd"))
+            for r in cli(ns, "--dump", "get-layers")}
+    msgs = cli(ns, "--dump", "get-counters")
+    typed = {}
+    for m in msgs:
+        for ctr in m["ctrs-in"]:
+            key = (m["layer"], m.get("ifname"), row_key(m, ctr))
+            typed[key] = (m["ctrs-in"][ctr], m["ctrs-out"][ctr],
+                          m["ctrs-fwd"][ctr] if "ctrs-fwd" in m else None)
+    ksft_eq(sorted(typed), sorted(rows))
+    ksft_eq(typed, rows)
+    ksft_eq(typed[("internet", None, "icmp.echo_request")], (2, 2, 0))
+    ksft_eq(typed[("internet", None, "icmpv6.echo_request")], (1, 1, 0))
+    # Few messages: lo, internet, transport, each service and "other".
+    services = {r["service-name"] for r in cli(ns, "--dump", "service-get")}
+    ksft_eq(len(msgs), 1 + 2 + len(services) + 1)
+    # The link layer alone; and nothing the kernel sends in a request.
+    ksft_eq({m["layer"] for m in cli(ns, "--dump", "get-counters",
+                                     "--json", '{"layer": 1}')}, {"link"})
+    ynl = family()
+    with ksft_raises(NlError) as cm:
+        ynl.dump("get-counters", {"key": "tcp.syn"})
+    ksft_eq(cm.exception.nl_msg.error, -22)
+
+
 def test_services_in_namespace():
     with NetNS() as ns:
         services(ns)
@@ -119,7 +166,8 @@ def test_missing_attribute_named():
 
 def main():
     tests = [test_get_info, test_sock_stats, test_layers_dump_in_namespace,
-             test_services_in_namespace, test_missing_attribute_named]
+             test_typed_counters_are_the_rows, test_services_in_namespace,
+             test_missing_attribute_named]
     ksft_run(tests)
     ksft_exit()
 
