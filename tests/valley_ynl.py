@@ -125,9 +125,13 @@ def typed_counters(ns):
     ksft_eq(typed, rows)
     ksft_eq(typed[("internet", None, "icmp.echo_request")], (2, 2, 0))
     ksft_eq(typed[("internet", None, "icmpv6.echo_request")], (1, 1, 0))
-    # Few messages: lo, internet, transport, each service and "other".
+    # Few messages: one per interface (lo, and the fallback devices of
+    # tunnels built in), internet, transport, one per other protocol,
+    # each service and "other".
+    links = {k[1] for k in rows if k[0] == "link"}
+    protos = {k[2] for k in rows if k[2].startswith("proto.")}
     services = {r["service-name"] for r in cli(ns, "--dump", "service-get")}
-    ksft_eq(len(msgs), 1 + 2 + len(services) + 1)
+    ksft_eq(len(msgs), len(links) + 2 + len(protos) + len(services) + 1)
     # The link layer alone; and nothing the kernel sends in a request.
     ksft_eq({m["layer"] for m in cli(ns, "--dump", "get-counters",
                                      "--json", '{"layer": 1}')}, {"link"})
