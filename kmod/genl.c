@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * valley: the "valley" generic netlink family, through which userspace
- * reads the module's state and controls it.
+ * reads the module's state and controls it.  The only file that speaks
+ * netlink: the policy, the operations, every reply and dump (and their
+ * cursors), and the names of the counters' rows.
  *
  * Every operation is validated strictly: unknown attributes, attributes
  * only the kernel sends, trailing bytes and non-zero reserved header
@@ -19,6 +21,13 @@
 
 #include "layers.h"
 #include "valley.h"
+
+/* 6.2 split the operation type that pre_doit and post_doit are given. */
+#ifdef COMPAT_HAVE_GENL_SPLIT_OPS
+#define valley_genl_op genl_split_ops
+#else
+#define valley_genl_op genl_ops
+#endif
 
 #define VALLEY_REPLY_ONLY "attribute is only sent by the kernel"
 
@@ -44,6 +53,14 @@ static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
 	[VALLEY_A_SERVICE_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[VALLEY_A_SERVICE_NAME]		= { .type = NLA_NUL_STRING,
 					    .len = VALLEY_SERVICE_NAME_LEN - 1 },
+	[VALLEY_A_PROTO ... VALLEY_A_CTRS_FWD] = {
+		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
+};
+
+/* GET_COUNTERS's own: what it may be asked, and nothing the kernel sends. */
+static const struct nla_policy valley_counters_policy[VALLEY_A_MAX + 1] = {
+	[VALLEY_A_LAYER]		= NLA_POLICY_MAX(NLA_U8, VALLEY_LAYER_MAX),
+	[VALLEY_A_IFINDEX]		= NLA_POLICY_MIN(NLA_S32, 1),
 };
 
 static struct genl_family valley_genl_family;
@@ -184,11 +201,13 @@ static int valley_reset(struct sk_buff *skb, struct genl_info *info)
 	}
 	valley_stats_reset(valley_pernet(net));
 	valley_link_reset(net);
-	return valley_layers_reset(valley_pernet(net)->layers);
+	valley_layers_reset(valley_pernet(net)->layers);
+	return 0;
 }
 
-void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
-		      u8 cmd)
+/* The start of a dump message of CMD. */
+static void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
+			     u8 cmd)
 {
 	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			   &valley_genl_family, NLM_F_MULTI, cmd);
@@ -203,8 +222,210 @@ static int valley_dump_check(struct netlink_callback *cb)
 				    cb->extack);
 }
 
-/* A GET_LAYERS dump starts: check the request, take the snapshot. */
-static int valley_layers_start(struct netlink_callback *cb)
+/* Link rows, in the order they are sent. */
+static const char *const valley_link_keys[VK_NUM] = {
+	[VK_FRAMES]		= "frames",
+	[VK_BYTES]		= "bytes",
+	[VK_IPV4_FRAMES]	= "ipv4.frames",
+	[VK_IPV4_BYTES]		= "ipv4.bytes",
+	[VK_IPV6_FRAMES]	= "ipv6.frames",
+	[VK_IPV6_BYTES]		= "ipv6.bytes",
+	[VK_ARP_FRAMES]		= "arp.frames",
+	[VK_ARP_BYTES]		= "arp.bytes",
+	[VK_OTHER_FRAMES]	= "other.frames",
+	[VK_OTHER_BYTES]	= "other.bytes",
+	[VK_UNICAST_FRAMES]	= "unicast.frames",
+	[VK_UNICAST_BYTES]	= "unicast.bytes",
+	[VK_BROADCAST_FRAMES]	= "broadcast.frames",
+	[VK_BROADCAST_BYTES]	= "broadcast.bytes",
+	[VK_MULTICAST_FRAMES]	= "multicast.frames",
+	[VK_MULTICAST_BYTES]	= "multicast.bytes",
+};
+
+/* Rows above the link layer, in the order they are sent. */
+static const struct {
+	u8		layer;
+	u8		stat;
+	const char	*key;
+} valley_rows[] = {
+#define ROW(l, s, k) { VALLEY_LAYER_##l, VL_##s, k }
+	ROW(INTERNET, IPV4_PKTS, "ipv4.packets"),
+	ROW(INTERNET, IPV4_BYTES, "ipv4.bytes"),
+	ROW(INTERNET, IPV6_PKTS, "ipv6.packets"),
+	ROW(INTERNET, IPV6_BYTES, "ipv6.bytes"),
+	ROW(INTERNET, FRAGMENTS, "fragments"),
+	ROW(INTERNET, ICMP_ECHO_REQUEST, "icmp.echo_request"),
+	ROW(INTERNET, ICMP_ECHO_REPLY, "icmp.echo_reply"),
+	ROW(INTERNET, ICMP_UNREACHABLE, "icmp.unreachable"),
+	ROW(INTERNET, ICMP_TIME_EXCEEDED, "icmp.time_exceeded"),
+	ROW(INTERNET, ICMP_OTHER, "icmp.other"),
+	ROW(INTERNET, ICMP6_ECHO_REQUEST, "icmpv6.echo_request"),
+	ROW(INTERNET, ICMP6_ECHO_REPLY, "icmpv6.echo_reply"),
+	ROW(INTERNET, ICMP6_UNREACHABLE, "icmpv6.unreachable"),
+	ROW(INTERNET, ICMP6_TIME_EXCEEDED, "icmpv6.time_exceeded"),
+	ROW(INTERNET, ICMP6_NEIGHBOUR, "icmpv6.neighbour"),
+	ROW(INTERNET, ICMP6_OTHER, "icmpv6.other"),
+	ROW(INTERNET, REMOTE_LOOPBACK, "remote.loopback"),
+	ROW(INTERNET, REMOTE_PRIVATE, "remote.private"),
+	ROW(INTERNET, REMOTE_LINK_LOCAL, "remote.link_local"),
+	ROW(INTERNET, REMOTE_MULTICAST, "remote.multicast"),
+	ROW(INTERNET, REMOTE_PUBLIC, "remote.public"),
+	ROW(TRANSPORT, TCP_SEGMENTS, "tcp.segments"),
+	ROW(TRANSPORT, TCP_SYN, "tcp.syn"),
+	ROW(TRANSPORT, TCP_SYN_ACK, "tcp.syn_ack"),
+	ROW(TRANSPORT, TCP_FIN, "tcp.fin"),
+	ROW(TRANSPORT, TCP_RST, "tcp.rst"),
+	ROW(TRANSPORT, TCP_DATA, "tcp.data"),
+	ROW(TRANSPORT, TCP_PURE_ACK, "tcp.pure_ack"),
+	ROW(TRANSPORT, TCP_PAYLOAD, "tcp.payload_bytes"),
+	ROW(TRANSPORT, UDP_DATAGRAMS, "udp.datagrams"),
+	ROW(TRANSPORT, UDP_PAYLOAD, "udp.payload_bytes"),
+	ROW(TRANSPORT, PORT_WELL_KNOWN, "port.well_known"),
+	ROW(TRANSPORT, PORT_REGISTERED, "port.registered"),
+	ROW(TRANSPORT, PORT_DYNAMIC, "port.dynamic"),
+#undef ROW
+};
+
+/**
+ * valley_put_row() - one row of a GET_LAYERS dump, as a message
+ * @skb: the dump's message buffer
+ * @cb: the dump
+ * @layer: the row's layer
+ * @key: what it counts
+ * @v: the counts, in, out and (with @fwd) forwarded
+ * @fwd: whether the row has a forwarded count
+ * @ifindex: interface of a link row, or 0
+ * @ifname: its name
+ *
+ * Return: 0, or -EMSGSIZE when @skb is full.
+ */
+static int valley_put_row(struct sk_buff *skb, struct netlink_callback *cb,
+			  u8 layer, const char *key, const u64 *v, bool fwd,
+			  int ifindex, const char *ifname)
+{
+	void *hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_GET_LAYERS);
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, VALLEY_A_LAYER, layer) ||
+	    (ifindex && (nla_put_u32(skb, VALLEY_A_IFINDEX, ifindex) ||
+			 nla_put_string(skb, VALLEY_A_IFNAME, ifname))) ||
+	    nla_put_string(skb, VALLEY_A_KEY, key) ||
+	    nla_put_u64_64bit(skb, VALLEY_A_IN, v[0], VALLEY_A_PAD) ||
+	    nla_put_u64_64bit(skb, VALLEY_A_OUT, v[1], VALLEY_A_PAD) ||
+	    (fwd && nla_put_u64_64bit(skb, VALLEY_A_FWD, v[2], VALLEY_A_PAD))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* Row POS above the link layer into KEY and V; false if it is not sent. */
+static bool valley_row_at(const struct valley_layers_snap *snap,
+			  unsigned long pos, u8 *layer, char *key, size_t size,
+			  u64 *v)
+{
+	const struct valley_layer_sums *s = &snap->sums;
+	unsigned int d, svc, unit;
+
+	if (pos < ARRAY_SIZE(valley_rows)) {
+		*layer = valley_rows[pos].layer;
+		strscpy(key, valley_rows[pos].key, size);
+		for (d = 0; d < VALLEY_DIRS; d++)
+			v[d] = s->c[d][valley_rows[pos].stat];
+		return true;
+	}
+	pos -= ARRAY_SIZE(valley_rows);
+	if (pos < 256) {
+		*layer = VALLEY_LAYER_TRANSPORT;
+		snprintf(key, size, "proto.%lu", pos);
+		for (d = 0; d < VALLEY_DIRS; d++)
+			v[d] = s->proto[d][pos];
+		return v[0] || v[1] || v[2];
+	}
+	pos -= 256;
+	svc = pos / VL_APP_NUM;
+	unit = pos % VL_APP_NUM;
+	if (!snap->svc_name[svc][0])
+		return false;
+	*layer = VALLEY_LAYER_APPLICATION;
+	snprintf(key, size, "%s.%s", snap->svc_name[svc],
+		 unit == VL_APP_PKTS ? "packets" : "bytes");
+	for (d = 0; d < VALLEY_DIRS; d++)
+		v[d] = s->app[d][svc][unit];
+	return true;
+}
+
+#define VALLEY_ROWS_ABOVE_LINK \
+	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SVC_SLOTS * VL_APP_NUM)
+
+/**
+ * struct valley_layers_dump - a GET_LAYERS dump in progress (cb->ctx)
+ * @snap: the counters, taken at the dump's start
+ * @link_pos: the next link row: interface * VK_NUM + counter
+ * @pos: the next row above the link layer
+ */
+struct valley_layers_dump {
+	struct valley_layers_snap	*snap;
+	unsigned long			link_pos;
+	unsigned long			pos;
+};
+
+static struct valley_layers_dump *valley_layers_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct valley_layers_dump) > sizeof(cb->ctx));
+	return (struct valley_layers_dump *)cb->ctx;
+}
+
+/* Send the link rows of the snapshot from D->link_pos on. */
+static int valley_link_dump_rows(struct sk_buff *skb,
+				 struct netlink_callback *cb,
+				 struct valley_layers_dump *d)
+{
+	const struct valley_layers_snap *snap = d->snap;
+
+	for (; d->link_pos < snap->nlinks * VK_NUM; d->link_pos++) {
+		const struct valley_link_snap *ls =
+			&snap->links[d->link_pos / VK_NUM];
+		unsigned int k = d->link_pos % VK_NUM;
+		u64 v[2] = { ls->v[0][k], ls->v[1][k] };
+
+		if (valley_put_row(skb, cb, VALLEY_LAYER_LINK,
+				   valley_link_keys[k], v, false, ls->ifindex,
+				   ls->name))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/* Send the rows above the link layer from D->pos on. */
+static int valley_layers_dump_rows(struct sk_buff *skb,
+				   struct netlink_callback *cb,
+				   struct valley_layers_dump *d)
+{
+	const struct valley_layers_snap *snap = d->snap;
+	char key[VALLEY_SERVICE_NAME_LEN + 16];
+	u64 v[VALLEY_DIRS];
+	u8 layer;
+
+	for (; d->pos < VALLEY_ROWS_ABOVE_LINK; d->pos++) {
+		if (!valley_row_at(snap, d->pos, &layer, key, sizeof(key), v))
+			continue;
+		if (snap->layer && snap->layer != layer)
+			continue;
+		if (valley_put_row(skb, cb, layer, key, v, true, 0, NULL))
+			return -EMSGSIZE;
+	}
+	return 0;
+}
+
+/*
+ * A GET_LAYERS or GET_COUNTERS dump starts: check the request (against
+ * POLICY), take the snapshot.
+ */
+static int valley_snap_start(struct netlink_callback *cb,
+			     const struct nla_policy *policy)
 {
 	struct net *net = sock_net(cb->skb->sk);
 	struct nlattr *tb[VALLEY_A_MAX + 1];
@@ -216,8 +437,8 @@ static int valley_layers_start(struct netlink_callback *cb)
 	err = valley_dump_check(cb);
 	if (err)
 		return err;
-	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX,
-			  valley_policy, cb->extack);
+	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX, policy,
+			  cb->extack);
 	if (err)
 		return err;
 	if (tb[VALLEY_A_LAYER])
@@ -242,24 +463,242 @@ static int valley_layers_start(struct netlink_callback *cb)
 	snap = valley_layers_snap(net, layer, ifindex);
 	if (!snap)
 		return -ENOMEM;
-	cb->args[0] = (long)snap;
+	valley_layers_ctx(cb)->snap = snap;
 	return 0;
+}
+
+static int valley_layers_start(struct netlink_callback *cb)
+{
+	return valley_snap_start(cb, valley_policy);
+}
+
+/* Put N counters V as nest ATTR, V[i] as counter FIRST + i. */
+static int valley_put_ctrs(struct sk_buff *skb, int attr, int first,
+			   const u64 *v, unsigned int n)
+{
+	struct nlattr *nest = nla_nest_start(skb, attr);
+	unsigned int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, first + i, v[i], VALLEY_CTR_PAD))
+			return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/**
+ * struct valley_ctrs_msg - what one GET_COUNTERS message carries
+ * @layer: its layer
+ * @ls: for the link layer, the interface
+ * @proto: for an IP protocol's, the protocol, else -1
+ * @name: for a service's, its name, else NULL
+ * @first: the first counter (enum valley_ctr)
+ * @n: how many
+ * @v: for each direction, the @n counts
+ */
+struct valley_ctrs_msg {
+	u8				layer;
+	const struct valley_link_snap	*ls;
+	int				proto;
+	const char			*name;
+	int				first;
+	unsigned int			n;
+	const u64			*v[VALLEY_DIRS];
+};
+
+/* Messages of a dump of SNAP: see enum valley_ctr. */
+static unsigned long valley_ctrs_msgs(const struct valley_layers_snap *snap)
+{
+	return snap->nlinks + 2 + 256 + VALLEY_SVC_SLOTS;
+}
+
+/* Message POS of a GET_COUNTERS dump of SNAP into M; false if none. */
+static bool valley_ctrs_msg_at(const struct valley_layers_snap *snap,
+			       unsigned long pos, struct valley_ctrs_msg *m)
+{
+	const struct valley_layer_sums *s = &snap->sums;
+	unsigned int d;
+
+	BUILD_BUG_ON(VALLEY_CTR_LINK_FRAMES + VK_MULTICAST_BYTES !=
+		     VALLEY_CTR_LINK_MULTICAST_BYTES);
+	BUILD_BUG_ON(VALLEY_CTR_IPV4_PACKETS + VL_TCP_SEGMENTS !=
+		     VALLEY_CTR_TCP_SEGMENTS);
+	BUILD_BUG_ON(VALLEY_CTR_IPV4_PACKETS + VL_PORT_DYNAMIC !=
+		     VALLEY_CTR_PORT_DYNAMIC);
+	BUILD_BUG_ON(VL_APP_PKTS != 0 ||
+		     VALLEY_CTR_PACKETS + VL_APP_BYTES != VALLEY_CTR_BYTES);
+	memset(m, 0, sizeof(*m));
+	m->proto = -1;
+	if (pos < snap->nlinks) {
+		m->layer = VALLEY_LAYER_LINK;
+		m->ls = &snap->links[pos];
+		m->first = VALLEY_CTR_LINK_FRAMES;
+		m->n = VK_NUM;
+		for (d = 0; d < 2; d++)
+			m->v[d] = m->ls->v[d];
+		return true;
+	}
+	pos -= snap->nlinks;
+	if (pos < 2) {
+		m->layer = pos ? VALLEY_LAYER_TRANSPORT : VALLEY_LAYER_INTERNET;
+		m->first = VALLEY_CTR_IPV4_PACKETS + (pos ? VL_TCP_SEGMENTS : 0);
+		m->n = pos ? VL_NUM - VL_TCP_SEGMENTS : VL_TCP_SEGMENTS;
+		for (d = 0; d < VALLEY_DIRS; d++)
+			m->v[d] = &s->c[d][pos ? VL_TCP_SEGMENTS : 0];
+		return true;
+	}
+	pos -= 2;
+	if (pos < 256) {
+		/* As the rows: only the protocols seen. */
+		if (!s->proto[0][pos] && !s->proto[1][pos] && !s->proto[2][pos])
+			return false;
+		m->layer = VALLEY_LAYER_TRANSPORT;
+		m->proto = pos;
+		m->first = VALLEY_CTR_PACKETS;
+		m->n = 1;
+		for (d = 0; d < VALLEY_DIRS; d++)
+			m->v[d] = &s->proto[d][pos];
+		return true;
+	}
+	pos -= 256;
+	if (!snap->svc_name[pos][0])
+		return false;
+	m->layer = VALLEY_LAYER_APPLICATION;
+	m->name = snap->svc_name[pos];
+	m->first = VALLEY_CTR_PACKETS;
+	m->n = VL_APP_NUM;
+	for (d = 0; d < VALLEY_DIRS; d++)
+		m->v[d] = s->app[d][pos];
+	return true;
+}
+
+/* Send M as one message; 0 or -EMSGSIZE. */
+static int valley_put_ctrs_msg(struct sk_buff *skb, struct netlink_callback *cb,
+			       const struct valley_ctrs_msg *m)
+{
+	static const int attrs[VALLEY_DIRS] = {
+		VALLEY_A_CTRS_IN, VALLEY_A_CTRS_OUT, VALLEY_A_CTRS_FWD
+	};
+	void *hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_GET_COUNTERS);
+	unsigned int d, dirs = m->ls ? 2 : VALLEY_DIRS;
+
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u8(skb, VALLEY_A_LAYER, m->layer) ||
+	    (m->ls && (nla_put_u32(skb, VALLEY_A_IFINDEX, m->ls->ifindex) ||
+		       nla_put_string(skb, VALLEY_A_IFNAME, m->ls->name))) ||
+	    (m->proto >= 0 && nla_put_u8(skb, VALLEY_A_PROTO, m->proto)) ||
+	    (m->name && nla_put_string(skb, VALLEY_A_SERVICE_NAME, m->name)))
+		goto cancel;
+	for (d = 0; d < dirs; d++)
+		if (valley_put_ctrs(skb, attrs[d], m->first, m->v[d], m->n))
+			goto cancel;
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int valley_counters_start(struct netlink_callback *cb)
+{
+	return valley_snap_start(cb, valley_counters_policy);
+}
+
+/* The messages of the snapshot from d->pos on. */
+static int valley_counters_dumpit(struct sk_buff *skb,
+				  struct netlink_callback *cb)
+{
+	struct valley_layers_dump *d = valley_layers_ctx(cb);
+	const struct valley_layers_snap *snap = d->snap;
+	struct valley_ctrs_msg m;
+
+	for (; d->pos < valley_ctrs_msgs(snap); d->pos++) {
+		if (!valley_ctrs_msg_at(snap, d->pos, &m))
+			continue;
+		if (snap->layer && snap->layer != m.layer)
+			continue;
+		if (valley_put_ctrs_msg(skb, cb, &m))
+			break;
+	}
+	return skb->len;
 }
 
 static int valley_layers_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
-	struct valley_layers_snap *snap = (void *)cb->args[0];
+	struct valley_layers_dump *d = valley_layers_ctx(cb);
 
-	if (!valley_link_dump_rows(skb, cb, snap))
-		valley_layers_dump_rows(skb, cb, snap);
+	if (!valley_link_dump_rows(skb, cb, d))
+		valley_layers_dump_rows(skb, cb, d);
 	return skb->len;
 }
 
 static int valley_layers_done(struct netlink_callback *cb)
 {
-	valley_layers_snap_free((void *)cb->args[0]);
+	valley_layers_snap_free(valley_layers_ctx(cb)->snap);
 	return 0;
+}
+
+/*
+ * Changes of the service table need CAP_NET_ADMIN in the namespace's
+ * user namespace, and a port.
+ */
+static int valley_service_check(struct sk_buff *skb, struct genl_info *info)
+{
+	struct net *net = genl_info_net(info);
+
+	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "changing the service table needs CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	if (GENL_REQ_ATTR_CHECK(info, VALLEY_A_SERVICE_PORT)) {
+		NL_SET_ERR_MSG(info->extack, "a service port is needed");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct valley_layers *valley_info_layers(struct genl_info *info)
+{
+	return valley_pernet(genl_info_net(info))->layers;
+}
+
+static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[VALLEY_A_SERVICE_NAME];
+	int err;
+
+	err = valley_service_check(skb, info);
+	if (err)
+		return err;
+	if (GENL_REQ_ATTR_CHECK(info, VALLEY_A_SERVICE_NAME)) {
+		NL_SET_ERR_MSG(info->extack, "a service name is needed");
+		return -EINVAL;
+	}
+	if (!valley_service_name_ok(nla_data(attr))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "a service name is a-z, 0-9 and '-', and not \"other\"");
+		return -EINVAL;
+	}
+	return valley_service_add(valley_info_layers(info),
+				  nla_get_u16(info->attrs[VALLEY_A_SERVICE_PORT]),
+				  nla_data(attr), info->extack);
+}
+
+static int valley_service_del_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	int err;
+
+	err = valley_service_check(skb, info);
+	if (err)
+		return err;
+	return valley_service_del(valley_info_layers(info),
+				  nla_get_u16(info->attrs[VALLEY_A_SERVICE_PORT]),
+				  info->extack);
 }
 
 static int valley_service_start(struct netlink_callback *cb)
@@ -267,14 +706,30 @@ static int valley_service_start(struct netlink_callback *cb)
 	return valley_dump_check(cb);
 }
 
-static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
+/* One message per port with a service, from port cb->args[0] on. */
+static int valley_service_dumpit(struct sk_buff *skb,
+				 struct netlink_callback *cb)
 {
-	return valley_service_add(skb, info);
-}
+	struct valley_layers *vl = valley_pernet(sock_net(skb->sk))->layers;
+	char name[VALLEY_SERVICE_NAME_LEN];
+	unsigned int port;
+	void *hdr;
 
-static int valley_service_del_doit(struct sk_buff *skb, struct genl_info *info)
-{
-	return valley_service_del(skb, info);
+	for (port = cb->args[0];
+	     (port = valley_service_next(vl, port, name)); port++) {
+		hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_SERVICE_GET);
+		if (!hdr)
+			break;
+		if (nla_put_u16(skb, VALLEY_A_SERVICE_PORT, port) ||
+		    nla_put_string(skb, VALLEY_A_SERVICE_NAME, name)) {
+			genlmsg_cancel(skb, hdr);
+			break;
+		}
+		genlmsg_end(skb, hdr);
+	}
+	/* Past the last port when all are sent: the next call sends none. */
+	cb->args[0] = port ? port : U16_MAX + 1;
+	return skb->len;
 }
 
 /* Dumps need start and done, which only the full operations have. */
@@ -288,7 +743,15 @@ static const struct genl_ops valley_genl_dump_ops[] = {
 	{
 		.cmd	= VALLEY_CMD_SERVICE_GET,
 		.start	= valley_service_start,
-		.dumpit	= valley_service_dump,
+		.dumpit	= valley_service_dumpit,
+	},
+	{
+		.cmd	= VALLEY_CMD_GET_COUNTERS,
+		.start	= valley_counters_start,
+		.dumpit	= valley_counters_dumpit,
+		.done	= valley_layers_done,
+		.policy	= valley_counters_policy,
+		.maxattr = VALLEY_A_MAX,
 	},
 };
 

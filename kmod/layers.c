@@ -1,600 +1,71 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * valley: the internet, transport and application layers - netfilter
- * hooks on IPv4 and IPv6 in every namespace, and the GET_LAYERS dump.
+ * valley: the per-layer counters of each namespace - their state, reads,
+ * resets, and the snapshot a dump sends (of the counters above the link
+ * layer, of every interface's, and of the service names), consistent
+ * because it is taken at once, at the dump's start.
  *
- * LOCAL_IN counts what this host receives, LOCAL_OUT what it sends,
- * FORWARD what it routes through; all three at the last priority, so
- * that only what the firewall let through is counted.  PRE_ROUTING, at
- * the first priority, counts fragments before reassembly.  FORWARD counts
- * the fragments a packet is forwarded in, also when conntrack reassembled
- * them before (see valley_refragment()).  Each packet is
- * counted in one update of the CPU's counters, without a lock.
- *
- * A dump takes a snapshot of every counter at its start (cb->args[0]) and
- * sends it one row per message; the rows of one dump are consistent.
+ * The hooks that count are in ip.c and link.c, the service table in
+ * services.c; genl.c sends what is read here.
  */
 
-#include <linux/icmp.h>
-#include <linux/icmpv6.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter_ipv6.h>
 #include <linux/slab.h>
-#include <linux/tcp.h>
-#include <linux/udp.h>
-#include <net/ip.h>
-#include <net/ipv6.h>
-#include <net/ndisc.h>
-#include <net/route.h>
 
 #include "layers.h"
 
-/* What one packet adds, gathered before the counters are touched. */
-struct valley_pkt {
-	enum valley_dir	dir;
-	u32		segs;		/* segments a GSO packet stands for */
-	u32		pkts;		/* IP packets: segments, or fragments */
-	u32		ip_bytes;	/* on the wire, every packet's headers */
-	u32		unsent;		/* of them, bytes the sender did not count */
-	bool		v6;
-	bool		first_frag;	/* the first of more fragments */
-	u8		proto;
-	enum valley_lstat remote;
-	int		icmp;		/* VL_ICMP*_..., or -1 */
-	u16		sport, dport;
-	bool		has_ports;
-	u8		tcp_flags;	/* TCPHDR_* of the header */
-	u32		payload;	/* TCP/UDP payload bytes, all segments */
-};
-
-/*
- * The hot path is one hook for both families, so that each helper below
- * has one caller and the compiler folds them all into the hook (as
- * objdump shows): a packet costs one function call.
- */
-
-static enum valley_dir valley_hook_dir(unsigned int hook)
+/* VL's counters since the last reset into OUT. */
+void valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out)
 {
-	switch (hook) {
-	case NF_INET_LOCAL_IN:
-		return VALLEY_IN;
-	case NF_INET_FORWARD:
-		return VALLEY_FWD;
-	default:
-		return VALLEY_OUT;
-	}
+	/* The counters are numbered as struct valley_layer_sums lays them. */
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, c[1][2]) !=
+		     VL_C(1, 2) * sizeof(u64));
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, proto[1][2]) !=
+		     VL_PROTO(1, 2) * sizeof(u64));
+	BUILD_BUG_ON(offsetof(struct valley_layer_sums, app[1][2][1]) !=
+		     VL_APP(1, 2, 1) * sizeof(u64));
+	valley_ctrs_read(&vl->ctrs, 0, VL_COUNTERS, (u64 *)out);
 }
 
-/* Segments of a GSO skb whose headers (network on) take HDR bytes. */
-static u32 valley_gso_segs(const struct sk_buff *skb, unsigned int hdr)
+/* Count VL's counters from zero again. */
+void valley_layers_reset(struct valley_layers *vl)
 {
-	const struct skb_shared_info *shinfo = skb_shinfo(skb);
-
-	if (!skb_is_gso(skb))
-		return 1;
-	if (shinfo->gso_segs && !(shinfo->gso_type & SKB_GSO_DODGY))
-		return shinfo->gso_segs;
-	if (skb->len <= hdr)
-		return 1;
-	return DIV_ROUND_UP(skb->len - hdr, shinfo->gso_size);
-}
-
-static enum valley_lstat valley_class4(const struct sk_buff *skb,
-				       __be32 remote, __be32 daddr)
-{
-	const struct rtable *rt = skb_rtable(skb);
-
-	if (ipv4_is_multicast(daddr) || ipv4_is_lbcast(daddr) ||
-	    (rt && (rt->rt_flags & RTCF_BROADCAST)))
-		return VL_REMOTE_MULTICAST;
-	if (ipv4_is_loopback(remote))
-		return VL_REMOTE_LOOPBACK;
-	if (ipv4_is_private_10(remote) || ipv4_is_private_172(remote) ||
-	    ipv4_is_private_192(remote))
-		return VL_REMOTE_PRIVATE;
-	if (ipv4_is_linklocal_169(remote) || ipv4_is_zeronet(remote))
-		return VL_REMOTE_LINK_LOCAL;
-	return VL_REMOTE_PUBLIC;
-}
-
-static enum valley_lstat valley_class6(const struct in6_addr *remote,
-				       const struct in6_addr *daddr)
-{
-	int type;
-
-	if (ipv6_addr_is_multicast(daddr))
-		return VL_REMOTE_MULTICAST;
-	type = ipv6_addr_type(remote);
-	if (type & IPV6_ADDR_LOOPBACK)
-		return VL_REMOTE_LOOPBACK;
-	if (type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_ANY))
-		return VL_REMOTE_LINK_LOCAL;
-	if ((remote->s6_addr[0] & 0xfe) == 0xfc)
-		return VL_REMOTE_PRIVATE;
-	return VL_REMOTE_PUBLIC;
-}
-
-static int valley_icmp4_kind(u8 type)
-{
-	switch (type) {
-	case ICMP_ECHO:
-		return VL_ICMP_ECHO_REQUEST;
-	case ICMP_ECHOREPLY:
-		return VL_ICMP_ECHO_REPLY;
-	case ICMP_DEST_UNREACH:
-		return VL_ICMP_UNREACHABLE;
-	case ICMP_TIME_EXCEEDED:
-		return VL_ICMP_TIME_EXCEEDED;
-	default:
-		return VL_ICMP_OTHER;
-	}
-}
-
-static int valley_icmp6_kind(u8 type)
-{
-	switch (type) {
-	case ICMPV6_ECHO_REQUEST:
-		return VL_ICMP6_ECHO_REQUEST;
-	case ICMPV6_ECHO_REPLY:
-		return VL_ICMP6_ECHO_REPLY;
-	case ICMPV6_DEST_UNREACH:
-		return VL_ICMP6_UNREACHABLE;
-	case ICMPV6_TIME_EXCEED:
-		return VL_ICMP6_TIME_EXCEEDED;
-	case NDISC_ROUTER_SOLICITATION ... NDISC_REDIRECT:
-		return VL_ICMP6_NEIGHBOUR;
-	default:
-		return VL_ICMP6_OTHER;
-	}
-}
-
-/* The ICMP of P's family: ICMPv6 in IPv4 is just another protocol. */
-static u8 valley_icmp_proto(const struct valley_pkt *p)
-{
-	return p->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
-}
-
-/*
- * Fill P's network part from an IPv4 header.  Return: the offset of the
- * transport header, or -1 when there is none (a later fragment, or a
- * packet shorter than its header says).
- */
-static int valley_parse_ipv4(const struct sk_buff *skb, struct valley_pkt *p)
-{
-	const struct iphdr *iph = ip_hdr(skb);
-	int thoff = skb_network_offset(skb) + ip_hdrlen(skb);
-
-	p->proto = iph->protocol;
-	p->remote = valley_class4(skb, p->dir == VALLEY_IN ? iph->saddr :
-				  iph->daddr, iph->daddr);
-	if ((iph->frag_off & htons(IP_OFFSET)) || skb->len < thoff)
-		return -1;
-	p->first_frag = !!(iph->frag_off & htons(IP_MF));
-	return thoff;
-}
-
-/*
- * Fill P's network part from an IPv6 header and its extension headers.
- * Return: the offset of the transport header, or -1 when there is none.
- *
- * IPv6 reassembles after LOCAL_IN (unless conntrack did it earlier), so
- * a fragmented packet this host receives counts as one packet at its
- * first fragment, and its bytes as the sender counted them: those of
- * every fragment without the fragment header.  FORWARD sees fragments
- * and counts each, as it does for IPv4.
- */
-static int valley_parse_ipv6(const struct sk_buff *skb, struct valley_pkt *p)
-{
-	const struct ipv6hdr *ip6h = ipv6_hdr(skb);
-	u8 nexthdr = ip6h->nexthdr;
-	struct frag_hdr _fh, *fh;
-	__be16 frag_off = 0;
-	int thoff;
-
-	p->v6 = true;
-	p->remote = valley_class6(p->dir == VALLEY_IN ? &ip6h->saddr :
-				  &ip6h->daddr, &ip6h->daddr);
-	thoff = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
-				 &nexthdr, &frag_off);
-	p->proto = nexthdr;
-	if (thoff < 0)
-		return -1;
-	if (!(frag_off & htons(IP6_OFFSET))) {
-		p->first_frag = !!(frag_off & htons(IP6_MF));
-		if (p->dir == VALLEY_IN && p->first_frag)
-			p->unsent = sizeof(_fh);
-		return thoff;
-	}
-	/* A later fragment: ipv6_skip_exthdr stopped at its header. */
-	fh = skb_header_pointer(skb, thoff, sizeof(_fh), &_fh);
-	if (fh)
-		p->proto = fh->nexthdr;
-	if (p->dir == VALLEY_IN) {
-		p->segs = 0;
-		p->ip_bytes = max_t(int, skb->len - thoff - (int)sizeof(_fh),
-				    0);
-	}
-	return -1;
-}
-
-/*
- * Fill P's transport part from the header at THOFF (a first fragment or
- * a whole packet), and the segments and wire bytes of the packet.
- */
-static void valley_parse_l4(const struct sk_buff *skb, unsigned int thoff,
-			    struct valley_pkt *p)
-{
-	unsigned int l4len = skb->len - thoff, hdr = thoff, ulen;
-	struct tcphdr _th, *th;
-	struct udphdr _uh, *uh;
-	u8 _type, *type;
-
-	switch (p->proto) {
-	case IPPROTO_TCP:
-		th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
-		if (!th || th->doff * 4 < sizeof(*th) || th->doff * 4 > l4len)
-			break;
-		hdr += th->doff * 4;
-		p->has_ports = true;
-		p->sport = ntohs(th->source);
-		p->dport = ntohs(th->dest);
-		p->tcp_flags = tcp_flag_byte(th);
-		p->payload = l4len - th->doff * 4;
-		break;
-	case IPPROTO_UDP:
-		uh = skb_header_pointer(skb, thoff, sizeof(_uh), &_uh);
-		if (!uh || l4len < sizeof(*uh))
-			break;
-		hdr += sizeof(*uh);
-		p->has_ports = true;
-		p->sport = ntohs(uh->source);
-		p->dport = ntohs(uh->dest);
-		/*
-		 * Never more than the packet holds, whatever the header
-		 * says; but a first fragment holds part of the datagram,
-		 * and its header says how long all of it is.
-		 */
-		ulen = ntohs(uh->len);
-		if (unlikely(ulen != l4len) &&
-		    (skb_is_gso(skb) || (ulen > l4len && !p->first_frag)))
-			ulen = l4len;
-		p->payload = max_t(int, ulen - (int)sizeof(*uh), 0);
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		/* ICMP of the other family is just another protocol. */
-		if (p->proto != valley_icmp_proto(p))
-			break;
-		type = skb_header_pointer(skb, thoff, sizeof(_type), &_type);
-		if (type)
-			p->icmp = p->v6 ? valley_icmp6_kind(*type) :
-				  valley_icmp4_kind(*type);
-		break;
-	}
-	hdr -= skb_network_offset(skb);
-	p->segs = valley_gso_segs(skb, hdr);
-	p->ip_bytes = skb->len - skb_network_offset(skb) +
-		      (p->segs - 1) * hdr - p->unsent;
-}
-
-/*
- * A packet forwarded that conntrack (or the bridge) reassembled leaves
- * again in fragments no larger than the largest that arrived
- * (frag_max_size): count those, so that each fragment forwarded counts
- * whether conntrack runs or not.  They are cut as ip_do_fragment() and
- * ip6_fragment() cut them: pieces of the room left by the headers that
- * are not fragmented (HLEN, and for IPv6 a fragment header), rounded
- * down to 8 bytes but for the last, each with those headers.
- */
-static void valley_refragment(struct sk_buff *skb, struct valley_pkt *p)
-{
-	unsigned int len = skb->len - skb_network_offset(skb);
-	unsigned int mtu, hlen, fh = 0, n;
-	u8 *nexthdr;
-	int err;
-
-	if (!skb_dst(skb) || skb_is_gso(skb))
-		return;
-	if (!p->v6) {
-		mtu = IPCB(skb)->frag_max_size;
-		if (!mtu)
-			return;
-		mtu = min(mtu, ip_skb_dst_mtu(NULL, skb));
-		hlen = ip_hdrlen(skb);
-	} else {
-		mtu = IP6CB(skb)->frag_max_size;
-		if (!mtu || len <= mtu)
-			return;
-		mtu = max_t(unsigned int, mtu, IPV6_MIN_MTU);
-		err = ip6_find_1stfragopt(skb, &nexthdr);
-		if (err < 0)
-			return;
-		hlen = err;
-		fh = sizeof(struct frag_hdr);
-	}
-	if (len < hlen || mtu < hlen + fh + 8)
-		return;
-	len -= hlen;
-	mtu -= hlen + fh;
-	n = len > mtu ? DIV_ROUND_UP(len - mtu, mtu & ~7U) + 1 : 1;
-	p->pkts = n;
-	p->ip_bytes = len + n * (hlen + fh);
-}
-
-static enum valley_lstat valley_port_range(u16 port)
-{
-	if (port < 1024)
-		return VL_PORT_WELL_KNOWN;
-	if (port < 49152)
-		return VL_PORT_REGISTERED;
-	return VL_PORT_DYNAMIC;
-}
-
-static void valley_count_tcp(u64_stats_t *c, const struct valley_pkt *p)
-{
-	u8 f = p->tcp_flags;
-
-	u64_stats_add(&c[VL_TCP_SEGMENTS], p->segs);
-	if ((f & (TCPHDR_SYN | TCPHDR_ACK)) == TCPHDR_SYN)
-		u64_stats_inc(&c[VL_TCP_SYN]);
-	else if (f & TCPHDR_SYN)
-		u64_stats_inc(&c[VL_TCP_SYN_ACK]);
-	if (f & TCPHDR_FIN)
-		u64_stats_inc(&c[VL_TCP_FIN]);
-	if (f & TCPHDR_RST)
-		u64_stats_inc(&c[VL_TCP_RST]);
-	if (p->payload)
-		u64_stats_add(&c[VL_TCP_DATA], p->segs);
-	else if (!(f & (TCPHDR_SYN | TCPHDR_FIN | TCPHDR_RST)))
-		u64_stats_inc(&c[VL_TCP_PURE_ACK]);
-	u64_stats_add(&c[VL_TCP_PAYLOAD], p->payload);
-}
-
-/* Add P to VL's counters: one update of this CPU's, no lock. */
-static void valley_count_pkt(struct valley_layers *vl,
-			     const struct valley_pkt *p)
-{
-	struct valley_layer_pcpu *s = get_cpu_ptr(vl->stats);
-	u64_stats_t *c = s->c[p->dir];
-	unsigned long flags;
-	unsigned int svc;
-
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_PKTS : VL_IPV4_PKTS], p->pkts);
-	u64_stats_add(&c[p->v6 ? VL_IPV6_BYTES : VL_IPV4_BYTES], p->ip_bytes);
-	u64_stats_add(&c[p->remote], p->pkts);
-
-	if (p->has_ports) {
-		if (p->proto == IPPROTO_TCP) {
-			valley_count_tcp(c, p);
-		} else {
-			u64_stats_add(&c[VL_UDP_DATAGRAMS], p->segs);
-			u64_stats_add(&c[VL_UDP_PAYLOAD], p->payload);
-		}
-		u64_stats_add(&c[valley_port_range(min(p->sport, p->dport))],
-			      p->segs);
-		if (p->payload) {
-			svc = READ_ONCE(vl->svc_port[p->dport]);
-			if (!svc)
-				svc = READ_ONCE(vl->svc_port[p->sport]);
-			u64_stats_add(&s->app[p->dir][svc][VL_APP_PKTS], p->segs);
-			u64_stats_add(&s->app[p->dir][svc][VL_APP_BYTES],
-				      p->payload);
-		}
-	} else if (p->icmp >= 0) {
-		u64_stats_inc(&c[p->icmp]);
-	} else if (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP &&
-		   p->proto != valley_icmp_proto(p)) {
-		u64_stats_add(&s->proto[p->dir][p->proto], p->segs);
-	}
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vl->stats);
-}
-
-static unsigned int valley_ip_hook(void *priv, struct sk_buff *skb,
-				   const struct nf_hook_state *state)
-{
-	struct valley_pkt p = {
-		.dir = valley_hook_dir(state->hook),
-		.icmp = -1,
-		.segs = 1,
-		.ip_bytes = skb->len - skb_network_offset(skb),
-	};
-	int thoff;
-
-	if (valley_hooks_only())
-		return NF_ACCEPT;
-	if (state->pf == NFPROTO_IPV4)
-		thoff = valley_parse_ipv4(skb, &p);
-	else
-		thoff = valley_parse_ipv6(skb, &p);
-	if (thoff >= 0)
-		valley_parse_l4(skb, thoff, &p);
-	p.pkts = p.segs;
-	if (p.dir == VALLEY_FWD)
-		valley_refragment(skb, &p);
-	valley_count_pkt(priv, &p);
-	return NF_ACCEPT;
-}
-
-/* Fragments as they arrive, before reassembly (PRE_ROUTING). */
-static void valley_count_fragment(struct valley_layers *vl)
-{
-	struct valley_layer_pcpu *s = get_cpu_ptr(vl->stats);
-	unsigned long flags;
-
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->c[VALLEY_IN][VL_FRAGMENTS]);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vl->stats);
-}
-
-static unsigned int valley_ipv4_frag_hook(void *priv, struct sk_buff *skb,
-					  const struct nf_hook_state *state)
-{
-	if (!valley_hooks_only() && ip_is_fragment(ip_hdr(skb)))
-		valley_count_fragment(priv);
-	return NF_ACCEPT;
-}
-
-static unsigned int valley_ipv6_frag_hook(void *priv, struct sk_buff *skb,
-					  const struct nf_hook_state *state)
-{
-	unsigned int off = 0;
-
-	if (!valley_hooks_only() &&
-	    ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) >= 0)
-		valley_count_fragment(priv);
-	return NF_ACCEPT;
-}
-
-static const struct nf_hook_ops valley_ip_ops[] = {
-	{ .hook = valley_ipv4_frag_hook, .pf = NFPROTO_IPV4,
-	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP_PRI_FIRST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
-	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
-	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV4,
-	  .hooknum = NF_INET_FORWARD, .priority = NF_IP_PRI_LAST },
-	{ .hook = valley_ipv6_frag_hook, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_PRE_ROUTING, .priority = NF_IP6_PRI_FIRST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_LOCAL_IN, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_LOCAL_OUT, .priority = NF_IP6_PRI_LAST },
-	{ .hook = valley_ip_hook, .pf = NFPROTO_IPV6,
-	  .hooknum = NF_INET_FORWARD, .priority = NF_IP6_PRI_LAST },
-};
-
-/* Sum VL's counters over the CPUs into SUM; TMP holds one CPU's. */
-static void valley_layers_sum(struct valley_layers *vl,
-			      struct valley_layer_sums *sum,
-			      struct valley_layer_sums *tmp)
-{
-	const unsigned int n = sizeof(*sum) / sizeof(u64);
-	u64 *out = (u64 *)sum, *one = (u64 *)tmp;
-	unsigned int start, i;
-	int cpu;
-
-	BUILD_BUG_ON(sizeof(struct valley_layer_sums) !=
-		     offsetof(struct valley_layer_pcpu, syncp));
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct valley_layer_pcpu *s = per_cpu_ptr(vl->stats, cpu);
-		const u64_stats_t *in = (const u64_stats_t *)s;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < n; i++)
-				one[i] = u64_stats_read(&in[i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (i = 0; i < n; i++)
-			out[i] += one[i];
-	}
-}
-
-/* VL's counters since the last reset into OUT; 0 or -ENOMEM. */
-int valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out)
-{
-	const unsigned int n = sizeof(*out) / sizeof(u64);
-	const u64 *base = (const u64 *)&vl->base;
-	struct valley_layer_sums *tmp;
-	u64 *v = (u64 *)out;
-	unsigned int i;
-
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (!tmp)
-		return -ENOMEM;
-	valley_layers_sum(vl, out, tmp);
-	kvfree(tmp);
-	spin_lock(&vl->base_lock);
-	for (i = 0; i < n; i++)
-		v[i] -= base[i];
-	spin_unlock(&vl->base_lock);
-	return 0;
-}
-
-/* Count VL's counters from zero again; 0 or -ENOMEM. */
-int valley_layers_reset(struct valley_layers *vl)
-{
-	struct valley_layer_sums *sum, *tmp;
-
-	sum = kvmalloc(sizeof(*sum), GFP_KERNEL);
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (sum && tmp) {
-		valley_layers_sum(vl, sum, tmp);
-		spin_lock(&vl->base_lock);
-		vl->base = *sum;
-		spin_unlock(&vl->base_lock);
-	}
-	kvfree(tmp);
-	kvfree(sum);
-	return sum && tmp ? 0 : -ENOMEM;
+	valley_ctrs_reset(&vl->ctrs);
 }
 
 /* Count service SVC of VL from zero: its slot is taken anew. */
 void valley_layers_rebase_service(struct valley_layers *vl, unsigned int svc)
 {
-	struct valley_layer_sums *sum, *tmp;
 	unsigned int d;
 
-	sum = kvmalloc(sizeof(*sum), GFP_KERNEL);
-	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
-	if (sum && tmp) {
-		valley_layers_sum(vl, sum, tmp);
-		spin_lock(&vl->base_lock);
-		for (d = 0; d < VALLEY_DIRS; d++)
-			memcpy(vl->base.app[d][svc], sum->app[d][svc],
-			       sizeof(sum->app[d][svc]));
-		spin_unlock(&vl->base_lock);
-	}
-	kvfree(tmp);
-	kvfree(sum);
+	for (d = 0; d < VALLEY_DIRS; d++)
+		valley_ctrs_rebase(&vl->ctrs, VL_APP(d, svc, 0), VL_APP_NUM);
 }
 
 int valley_layers_net_init(struct net *net, struct valley_net *vn)
 {
 	struct valley_layers *vl;
-	struct nf_hook_ops *ops;
-	int cpu, err = -ENOMEM;
-	unsigned int i;
+	int err;
 
 	/* Charged to the memory cgroup of whoever makes the namespace. */
 	vl = kvzalloc(sizeof(*vl), GFP_KERNEL_ACCOUNT);
 	if (!vl)
 		return -ENOMEM;
-	vl->stats = alloc_percpu_gfp(struct valley_layer_pcpu,
-				     GFP_KERNEL_ACCOUNT);
-	if (!vl->stats)
+	err = valley_ctrs_alloc(&vl->ctrs, VL_COUNTERS, GFP_KERNEL_ACCOUNT);
+	if (err)
 		goto err_free;
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vl->stats, cpu)->syncp);
-	spin_lock_init(&vl->base_lock);
 	INIT_LIST_HEAD(&vl->devs);
 	valley_services_init(vl);
 
-	ops = kmemdup(valley_ip_ops, sizeof(valley_ip_ops), GFP_KERNEL_ACCOUNT);
-	if (!ops)
-		goto err_percpu;
-	for (i = 0; i < ARRAY_SIZE(valley_ip_ops); i++)
-		ops[i].priv = vl;
 	vn->layers = vl;
-	vn->ip_ops = ops;
-	err = nf_register_net_hooks(net, ops, ARRAY_SIZE(valley_ip_ops));
+	err = valley_ip_register(net, vn);
 	if (err)
-		goto err_ops;
+		goto err_ctrs;
 	return 0;
 
-err_ops:
-	kfree(ops);
-	vn->ip_ops = NULL;
+err_ctrs:
 	vn->layers = NULL;
-err_percpu:
-	free_percpu(vl->stats);
+	mutex_destroy(&vl->svc_lock);
+	valley_ctrs_free(&vl->ctrs);
 err_free:
 	kvfree(vl);
 	return err;
@@ -603,7 +74,7 @@ err_free:
 /* The hooks go first; the namespace core waits for RCU before exit. */
 void valley_layers_net_pre_exit(struct net *net, struct valley_net *vn)
 {
-	nf_unregister_net_hooks(net, vn->ip_ops, ARRAY_SIZE(valley_ip_ops));
+	valley_ip_unregister(net, vn);
 }
 
 /* After a grace period: no hook runs on the counters any more. */
@@ -611,148 +82,11 @@ void valley_layers_net_exit(struct net *net, struct valley_net *vn)
 {
 	struct valley_layers *vl = vn->layers;
 
-	kfree(vn->ip_ops);
+	valley_ip_free(vn);
 	WARN_ON_ONCE(!list_empty(&vl->devs));
 	mutex_destroy(&vl->svc_lock);
-	free_percpu(vl->stats);
+	valley_ctrs_free(&vl->ctrs);
 	kvfree(vl);
-}
-
-/* Rows above the link layer, in the order they are sent. */
-static const struct {
-	u8		layer;
-	u8		stat;
-	const char	*key;
-} valley_rows[] = {
-#define ROW(l, s, k) { VALLEY_LAYER_##l, VL_##s, k }
-	ROW(INTERNET, IPV4_PKTS, "ipv4.packets"),
-	ROW(INTERNET, IPV4_BYTES, "ipv4.bytes"),
-	ROW(INTERNET, IPV6_PKTS, "ipv6.packets"),
-	ROW(INTERNET, IPV6_BYTES, "ipv6.bytes"),
-	ROW(INTERNET, FRAGMENTS, "fragments"),
-	ROW(INTERNET, ICMP_ECHO_REQUEST, "icmp.echo_request"),
-	ROW(INTERNET, ICMP_ECHO_REPLY, "icmp.echo_reply"),
-	ROW(INTERNET, ICMP_UNREACHABLE, "icmp.unreachable"),
-	ROW(INTERNET, ICMP_TIME_EXCEEDED, "icmp.time_exceeded"),
-	ROW(INTERNET, ICMP_OTHER, "icmp.other"),
-	ROW(INTERNET, ICMP6_ECHO_REQUEST, "icmpv6.echo_request"),
-	ROW(INTERNET, ICMP6_ECHO_REPLY, "icmpv6.echo_reply"),
-	ROW(INTERNET, ICMP6_UNREACHABLE, "icmpv6.unreachable"),
-	ROW(INTERNET, ICMP6_TIME_EXCEEDED, "icmpv6.time_exceeded"),
-	ROW(INTERNET, ICMP6_NEIGHBOUR, "icmpv6.neighbour"),
-	ROW(INTERNET, ICMP6_OTHER, "icmpv6.other"),
-	ROW(INTERNET, REMOTE_LOOPBACK, "remote.loopback"),
-	ROW(INTERNET, REMOTE_PRIVATE, "remote.private"),
-	ROW(INTERNET, REMOTE_LINK_LOCAL, "remote.link_local"),
-	ROW(INTERNET, REMOTE_MULTICAST, "remote.multicast"),
-	ROW(INTERNET, REMOTE_PUBLIC, "remote.public"),
-	ROW(TRANSPORT, TCP_SEGMENTS, "tcp.segments"),
-	ROW(TRANSPORT, TCP_SYN, "tcp.syn"),
-	ROW(TRANSPORT, TCP_SYN_ACK, "tcp.syn_ack"),
-	ROW(TRANSPORT, TCP_FIN, "tcp.fin"),
-	ROW(TRANSPORT, TCP_RST, "tcp.rst"),
-	ROW(TRANSPORT, TCP_DATA, "tcp.data"),
-	ROW(TRANSPORT, TCP_PURE_ACK, "tcp.pure_ack"),
-	ROW(TRANSPORT, TCP_PAYLOAD, "tcp.payload_bytes"),
-	ROW(TRANSPORT, UDP_DATAGRAMS, "udp.datagrams"),
-	ROW(TRANSPORT, UDP_PAYLOAD, "udp.payload_bytes"),
-	ROW(TRANSPORT, PORT_WELL_KNOWN, "port.well_known"),
-	ROW(TRANSPORT, PORT_REGISTERED, "port.registered"),
-	ROW(TRANSPORT, PORT_DYNAMIC, "port.dynamic"),
-#undef ROW
-};
-
-/**
- * valley_put_row() - one row of a GET_LAYERS dump, as a message
- * @skb: the dump's message buffer
- * @cb: the dump
- * @layer: the row's layer
- * @key: what it counts
- * @v: the counts, in, out and (with @fwd) forwarded
- * @fwd: whether the row has a forwarded count
- * @ifindex: interface of a link row, or 0
- * @ifname: its name
- *
- * Return: 0, or -EMSGSIZE when @skb is full.
- */
-int valley_put_row(struct sk_buff *skb, struct netlink_callback *cb, u8 layer,
-		   const char *key, const u64 *v, bool fwd, int ifindex,
-		   const char *ifname)
-{
-	void *hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_GET_LAYERS);
-
-	if (!hdr)
-		return -EMSGSIZE;
-	if (nla_put_u8(skb, VALLEY_A_LAYER, layer) ||
-	    (ifindex && (nla_put_u32(skb, VALLEY_A_IFINDEX, ifindex) ||
-			 nla_put_string(skb, VALLEY_A_IFNAME, ifname))) ||
-	    nla_put_string(skb, VALLEY_A_KEY, key) ||
-	    nla_put_u64_64bit(skb, VALLEY_A_IN, v[0], VALLEY_A_PAD) ||
-	    nla_put_u64_64bit(skb, VALLEY_A_OUT, v[1], VALLEY_A_PAD) ||
-	    (fwd && nla_put_u64_64bit(skb, VALLEY_A_FWD, v[2], VALLEY_A_PAD))) {
-		genlmsg_cancel(skb, hdr);
-		return -EMSGSIZE;
-	}
-	genlmsg_end(skb, hdr);
-	return 0;
-}
-
-/* Row POS above the link layer into KEY and V; false if it is not sent. */
-static bool valley_row_at(const struct valley_layers_snap *snap,
-			  unsigned long pos, u8 *layer, char *key, size_t size,
-			  u64 *v)
-{
-	const struct valley_layer_sums *s = &snap->sums;
-	unsigned int d, svc, unit;
-
-	if (pos < ARRAY_SIZE(valley_rows)) {
-		*layer = valley_rows[pos].layer;
-		strscpy(key, valley_rows[pos].key, size);
-		for (d = 0; d < VALLEY_DIRS; d++)
-			v[d] = s->c[d][valley_rows[pos].stat];
-		return true;
-	}
-	pos -= ARRAY_SIZE(valley_rows);
-	if (pos < 256) {
-		*layer = VALLEY_LAYER_TRANSPORT;
-		snprintf(key, size, "proto.%lu", pos);
-		for (d = 0; d < VALLEY_DIRS; d++)
-			v[d] = s->proto[d][pos];
-		return v[0] || v[1] || v[2];
-	}
-	pos -= 256;
-	svc = pos / VL_APP_NUM;
-	unit = pos % VL_APP_NUM;
-	if (!snap->svc_name[svc][0])
-		return false;
-	*layer = VALLEY_LAYER_APPLICATION;
-	snprintf(key, size, "%s.%s", snap->svc_name[svc],
-		 unit == VL_APP_PKTS ? "packets" : "bytes");
-	for (d = 0; d < VALLEY_DIRS; d++)
-		v[d] = s->app[d][svc][unit];
-	return true;
-}
-
-#define VALLEY_ROWS_ABOVE_LINK \
-	(ARRAY_SIZE(valley_rows) + 256 + VALLEY_SVC_SLOTS * VL_APP_NUM)
-
-/* Send the rows above the link layer from SNAP->pos on. */
-int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			    struct valley_layers_snap *snap)
-{
-	char key[VALLEY_SERVICE_NAME_LEN + 16];
-	u64 v[VALLEY_DIRS];
-	u8 layer;
-
-	for (; snap->pos < VALLEY_ROWS_ABOVE_LINK; snap->pos++) {
-		if (!valley_row_at(snap, snap->pos, &layer, key, sizeof(key), v))
-			continue;
-		if (snap->layer && snap->layer != layer)
-			continue;
-		if (valley_put_row(skb, cb, layer, key, v, true, 0, NULL))
-			return -EMSGSIZE;
-	}
-	return 0;
 }
 
 /**
@@ -774,10 +108,7 @@ struct valley_layers_snap *valley_layers_snap(struct net *net, u8 layer,
 		return NULL;
 	snap->layer = layer;
 	snap->ifindex = ifindex;
-	if (valley_layers_read(vl, &snap->sums)) {
-		kvfree(snap);
-		return NULL;
-	}
+	valley_layers_read(vl, &snap->sums);
 	mutex_lock(&vl->svc_lock);
 	memcpy(snap->svc_name, vl->svc_name, sizeof(snap->svc_name));
 	mutex_unlock(&vl->svc_lock);

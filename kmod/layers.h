@@ -3,8 +3,8 @@
  * valley: per-layer traffic counters, declarations shared by their files.
  *
  * Counting happens in netfilter hooks, on per-CPU counters of the
- * namespace (or of the interface), with no lock.  Readers sum the CPUs
- * and subtract the sums saved at the last reset.
+ * namespace (or of the interface), with no lock (see counters.h).
+ * Readers sum the CPUs and subtract the sums saved at the last reset.
  */
 #ifndef _VALLEY_LAYERS_H
 #define _VALLEY_LAYERS_H
@@ -12,8 +12,6 @@
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/netfilter.h>
-#include <linux/u64_stats_sync.h>
-#include <net/genetlink.h>
 
 #include "valley.h"
 
@@ -53,19 +51,23 @@ enum valley_lstat {
 /* Per service: packets with payload and payload bytes. */
 enum { VL_APP_PKTS, VL_APP_BYTES, VL_APP_NUM };
 
-/* The counters of one namespace above the link layer. */
+/*
+ * The counters of one namespace above the link layer, as read: one
+ * counter set (valley_layers.ctrs) laid out as this struct, whose
+ * counters VL_C(), VL_PROTO() and VL_APP() number.
+ */
 struct valley_layer_sums {
 	u64	c[VALLEY_DIRS][VL_NUM];
 	u64	proto[VALLEY_DIRS][256];
 	u64	app[VALLEY_DIRS][VALLEY_SVC_SLOTS][VL_APP_NUM];
 };
 
-struct valley_layer_pcpu {
-	u64_stats_t		c[VALLEY_DIRS][VL_NUM];
-	u64_stats_t		proto[VALLEY_DIRS][256];
-	u64_stats_t		app[VALLEY_DIRS][VALLEY_SVC_SLOTS][VL_APP_NUM];
-	struct u64_stats_sync	syncp;
-};
+#define VL_C(dir, stat)		((dir) * VL_NUM + (stat))
+#define VL_PROTO(dir, proto)	(VALLEY_DIRS * VL_NUM + (dir) * 256 + (proto))
+#define VL_APP(dir, svc, unit) \
+	(VALLEY_DIRS * (VL_NUM + 256) + \
+	 ((dir) * VALLEY_SVC_SLOTS + (svc)) * VL_APP_NUM + (unit))
+#define VL_COUNTERS	(sizeof(struct valley_layer_sums) / sizeof(u64))
 
 /*
  * Link counters, for each of ingress (VALLEY_IN) and egress (VALLEY_OUT).
@@ -81,43 +83,36 @@ enum valley_link_stat {
 	VK_NUM
 };
 
-struct valley_link_pcpu {
-	u64_stats_t		c[2][VK_NUM];
-	struct u64_stats_sync	syncp;
-};
+/* Counter STAT of direction DIR in an interface's set: [2][VK_NUM]. */
+#define VK_C(dir, stat)		((dir) * VK_NUM + (stat))
+#define VK_COUNTERS		(2 * VK_NUM)
 
 /**
  * struct valley_dev - an interface valley counts at
- * @node: in valley_layers.devs, under RTNL
+ * @node: in valley_layers.devs (changed under RTNL, read under RCU)
  * @dev: the interface (registered while it is in the list)
  * @ops: its ingress and egress hooks
- * @stats: per-CPU counters
- * @base: the sums at the last reset, under RTNL
+ * @ctrs: its counters, VK_C()
  * @rcu: frees it once hooks that started before it left are done
  */
 struct valley_dev {
 	struct list_head		node;
 	struct net_device		*dev;
 	struct nf_hook_ops		ops[2];
-	struct valley_link_pcpu __percpu *stats;
-	u64				base[2][VK_NUM];
+	struct valley_ctrs		ctrs;
 	struct rcu_head			rcu;
 };
 
 /**
  * struct valley_layers - the per-layer state of one namespace
- * @stats: per-CPU counters above the link layer
- * @base_lock: protects @base
- * @base: the sums at the last reset
- * @devs: the namespace's interfaces, under RTNL
+ * @ctrs: the counters above the link layer (struct valley_layer_sums)
+ * @devs: the namespace's interfaces (changed under RTNL, read under RCU)
  * @svc_lock: serializes changes of the service table
  * @svc_port: service index of each port, 0 for none; read locklessly
  * @svc_name: name of each service index (0 is "other"), under svc_lock
  */
 struct valley_layers {
-	struct valley_layer_pcpu __percpu *stats;
-	spinlock_t			base_lock;	/* protects base */
-	struct valley_layer_sums	base;
+	struct valley_ctrs		ctrs;
 	struct list_head		devs;
 	struct mutex			svc_lock;	/* serializes changes */
 	u8				svc_port[65536];
@@ -133,11 +128,9 @@ struct valley_link_snap {
 };
 
 /**
- * struct valley_layers_snap - the counters a GET_LAYERS dump sends
- * @layer: the layer asked for, or 0 for all
- * @ifindex: the interface asked for, or 0 for all
- * @link_pos: the next link row: interface * VK_NUM + counter
- * @pos: the next row above the link layer
+ * struct valley_layers_snap - the counters of a namespace, taken at once
+ * @layer: the layer taken, or 0 for all
+ * @ifindex: the interface taken, or 0 for all
  * @sums: the namespace's counters above the link layer
  * @svc_name: the service names
  * @nlinks: interfaces in @links
@@ -146,8 +139,6 @@ struct valley_link_snap {
 struct valley_layers_snap {
 	u8				layer;
 	int				ifindex;
-	unsigned long			link_pos;
-	unsigned long			pos;
 	struct valley_layer_sums	sums;
 	char				svc_name[VALLEY_SVC_SLOTS]
 						[VALLEY_SERVICE_NAME_LEN];
@@ -159,34 +150,34 @@ struct valley_layers_snap {
 int valley_layers_net_init(struct net *net, struct valley_net *vn);
 void valley_layers_net_pre_exit(struct net *net, struct valley_net *vn);
 void valley_layers_net_exit(struct net *net, struct valley_net *vn);
-int valley_layers_read(struct valley_layers *vl, struct valley_layer_sums *out);
-int valley_layers_reset(struct valley_layers *vl);
+void valley_layers_read(struct valley_layers *vl,
+			struct valley_layer_sums *out);
+void valley_layers_reset(struct valley_layers *vl);
 void valley_layers_rebase_service(struct valley_layers *vl, unsigned int svc);
 struct valley_layers_snap *valley_layers_snap(struct net *net, u8 layer,
 					      int ifindex);
 void valley_layers_snap_free(struct valley_layers_snap *snap);
-int valley_layers_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			    struct valley_layers_snap *snap);
-int valley_put_row(struct sk_buff *skb, struct netlink_callback *cb, u8 layer,
-		   const char *key, const u64 *v, bool fwd, int ifindex,
-		   const char *ifname);
+
+/* ip.c */
+int valley_ip_register(struct net *net, struct valley_net *vn);
+void valley_ip_unregister(struct net *net, struct valley_net *vn);
+void valley_ip_free(struct valley_net *vn);
 
 /* link.c */
 int valley_link_init(void);
 void valley_link_exit(void);
 void valley_link_reset(struct net *net);
 int valley_link_snap(struct net *net, struct valley_layers_snap *snap);
-int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			  struct valley_layers_snap *snap);
 
 /* services.c */
+struct netlink_ext_ack;
 void valley_services_init(struct valley_layers *vl);
-int valley_service_add(struct sk_buff *skb, struct genl_info *info);
-int valley_service_del(struct sk_buff *skb, struct genl_info *info);
-int valley_service_dump(struct sk_buff *skb, struct netlink_callback *cb);
-
-/* genl.c: the start of a dump message of CMD. */
-void *valley_dump_hdr(struct sk_buff *skb, struct netlink_callback *cb,
-		      u8 cmd);
+bool valley_service_name_ok(const char *name);
+int valley_service_add(struct valley_layers *vl, u16 port, const char *name,
+		       struct netlink_ext_ack *extack);
+int valley_service_del(struct valley_layers *vl, u16 port,
+		       struct netlink_ext_ack *extack);
+unsigned int valley_service_next(struct valley_layers *vl, unsigned int port,
+				 char *name);
 
 #endif /* _VALLEY_LAYERS_H */

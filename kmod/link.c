@@ -6,9 +6,11 @@
  *
  * A netdevice notifier follows interfaces as they come and go (and
  * replays the existing ones when the module loads or unloads); it runs
- * under RTNL, which also guards each namespace's list of interfaces.
- * A hook that started before its unregistration may still run: an
- * interface's counters are freed after an RCU grace period.
+ * under RTNL, which also serializes the changes of each namespace's list
+ * of interfaces.  Readers (snapshots, resets) walk the list under RCU
+ * only: reading the counters never takes RTNL.  A hook or a reader that
+ * started before an interface's unregistration may still run: its
+ * counters are freed after an RCU grace period.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -18,6 +20,7 @@
 #include <linux/if_vlan.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter_netdev.h>
+#include <linux/rculist.h>
 #include <linux/rtnetlink.h>
 #include <linux/slab.h>
 #include <linux/tcp.h>
@@ -25,43 +28,23 @@
 
 #include "layers.h"
 
-/* Link rows, in the order they are sent. */
-static const char *const valley_link_keys[VK_NUM] = {
-	[VK_FRAMES]		= "frames",
-	[VK_BYTES]		= "bytes",
-	[VK_IPV4_FRAMES]	= "ipv4.frames",
-	[VK_IPV4_BYTES]		= "ipv4.bytes",
-	[VK_IPV6_FRAMES]	= "ipv6.frames",
-	[VK_IPV6_BYTES]		= "ipv6.bytes",
-	[VK_ARP_FRAMES]		= "arp.frames",
-	[VK_ARP_BYTES]		= "arp.bytes",
-	[VK_OTHER_FRAMES]	= "other.frames",
-	[VK_OTHER_BYTES]	= "other.bytes",
-	[VK_UNICAST_FRAMES]	= "unicast.frames",
-	[VK_UNICAST_BYTES]	= "unicast.bytes",
-	[VK_BROADCAST_FRAMES]	= "broadcast.frames",
-	[VK_BROADCAST_BYTES]	= "broadcast.bytes",
-	[VK_MULTICAST_FRAMES]	= "multicast.frames",
-	[VK_MULTICAST_BYTES]	= "multicast.bytes",
-};
-
-static enum valley_link_stat valley_ethertype(__be16 proto)
+/* IPv4 first: it is most of the traffic. */
+static __always_inline enum valley_link_stat valley_ethertype(__be16 proto)
 {
-	switch (proto) {
-	case htons(ETH_P_IP):
+	if (likely(proto == htons(ETH_P_IP)))
 		return VK_IPV4_FRAMES;
-	case htons(ETH_P_IPV6):
+	if (proto == htons(ETH_P_IPV6))
 		return VK_IPV6_FRAMES;
-	case htons(ETH_P_ARP):
+	if (proto == htons(ETH_P_ARP))
 		return VK_ARP_FRAMES;
-	default:
-		return VK_OTHER_FRAMES;
-	}
+	return VK_OTHER_FRAMES;
 }
 
 /* Where a frame received goes: VK_{UNI,BROAD,MULTI}CAST_FRAMES. */
 static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
 {
+	if (likely(skb->pkt_type == PACKET_HOST))
+		return VK_UNICAST_FRAMES;
 	if (skb->pkt_type == PACKET_BROADCAST)
 		return VK_BROADCAST_FRAMES;
 	if (skb->pkt_type == PACKET_MULTICAST)
@@ -69,27 +52,27 @@ static enum valley_link_stat valley_cast_in(const struct sk_buff *skb)
 	return VK_UNICAST_FRAMES;
 }
 
-/* The Ethernet header of a frame sent, at skb->data; NULL if it has none. */
-static const struct ethhdr *valley_eth_out(const struct sk_buff *skb)
+/* Whether a frame sent has an Ethernet header, at skb->data. */
+static __always_inline bool valley_has_eth(const struct sk_buff *skb)
 {
 	const struct net_device *dev = skb->dev;
 
-	if (dev->addr_len != ETH_ALEN || dev->hard_header_len < ETH_HLEN ||
-	    skb_headlen(skb) < ETH_HLEN)
-		return NULL;
-	return (const struct ethhdr *)skb->data;
+	return likely(dev->addr_len == ETH_ALEN &&
+		      dev->hard_header_len >= ETH_HLEN &&
+		      skb_headlen(skb) >= ETH_HLEN);
 }
 
-/* Where a frame sent goes, from its Ethernet header, if any. */
-static enum valley_link_stat valley_cast_out(const struct ethhdr *eth)
+/* Where a frame sent goes, from its Ethernet header, if it HAS_ETH. */
+static __always_inline enum valley_link_stat
+valley_cast_out(const struct sk_buff *skb, bool has_eth)
 {
-	if (!eth)
+	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
+
+	if (!has_eth || likely(!is_multicast_ether_addr(eth->h_dest)))
 		return VK_UNICAST_FRAMES;
 	if (is_broadcast_ether_addr(eth->h_dest))
 		return VK_BROADCAST_FRAMES;
-	if (is_multicast_ether_addr(eth->h_dest))
-		return VK_MULTICAST_FRAMES;
-	return VK_UNICAST_FRAMES;
+	return VK_MULTICAST_FRAMES;
 }
 
 /*
@@ -97,28 +80,31 @@ static enum valley_link_stat valley_cast_out(const struct ethhdr *eth)
  * read it, not what the sender declared in skb->protocol (AF_PACKET lets
  * it declare anything).  A VLAN tag the receiver strips is looked through.
  */
-static __be16 valley_proto_out(const struct sk_buff *skb,
-			       const struct ethhdr *eth)
+static __always_inline __be16 valley_proto_out(const struct sk_buff *skb,
+					       bool has_eth)
 {
+	const struct ethhdr *eth = (const struct ethhdr *)skb->data;
 	const struct vlan_ethhdr *veth;
 
-	if (!eth)
+	if (!has_eth)
 		return skb->protocol;
-	if (!eth_type_vlan(eth->h_proto) || skb_headlen(skb) < VLAN_ETH_HLEN)
+	if (likely(!eth_type_vlan(eth->h_proto)) ||
+	    skb_headlen(skb) < VLAN_ETH_HLEN)
 		return eth->h_proto;
 	veth = (const struct vlan_ethhdr *)eth;
 	return veth->h_vlan_encapsulated_proto;
 }
 
-/* Frames a GSO frame of LINK link bytes stands for; their bytes in BYTES. */
-static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
-			     u64 *bytes)
+/*
+ * The headers a GSO frame of LINK link bytes repeats in each segment.
+ * Both GSO helpers are out of line: the common path stays short.
+ */
+static noinline unsigned int valley_gso_hdr(const struct sk_buff *skb,
+					    unsigned int link)
 {
 	const struct skb_shared_info *shinfo = skb_shinfo(skb);
 	unsigned int hdr = 0;
-	u64 frames;
 
-	/* The headers repeated in each segment. */
 	if (skb_transport_header_was_set(skb)) {
 		hdr = link + skb_transport_offset(skb);
 		if (shinfo->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6))
@@ -126,13 +112,21 @@ static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
 		else if (shinfo->gso_type & SKB_GSO_UDP_L4)
 			hdr += sizeof(struct udphdr);
 	}
+	return hdr;
+}
+
+/* Frames a GSO frame of LINK link bytes stands for, HDR of them headers. */
+static noinline u64 valley_gso_frames(const struct sk_buff *skb,
+				      unsigned int link, unsigned int hdr)
+{
+	const struct skb_shared_info *shinfo = skb_shinfo(skb);
+	u64 frames;
+
 	frames = shinfo->gso_segs;
 	if ((!frames || (shinfo->gso_type & SKB_GSO_DODGY)) &&
 	    shinfo->gso_size && skb->len + link > hdr)
 		frames = DIV_ROUND_UP(skb->len + link - hdr, shinfo->gso_size);
-	frames = max_t(u64, frames, 1);
-	*bytes += (frames - 1) * hdr;
-	return frames;
+	return max_t(u64, frames, 1);
 }
 
 /*
@@ -140,27 +134,27 @@ static u64 valley_gso_frames(const struct sk_buff *skb, unsigned int link,
  * The totals (VK_FRAMES, VK_BYTES) are not counted here: they are the
  * sums of the ethertype classes, which every frame is in one of.
  */
-static void valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
-			      unsigned int link, enum valley_dir dir,
-			      __be16 proto, enum valley_link_stat cast)
+static __always_inline void
+valley_link_count(struct valley_dev *vd, const struct sk_buff *skb,
+		  unsigned int link, enum valley_dir dir, __be16 proto,
+		  enum valley_link_stat cast)
 {
 	enum valley_link_stat type = valley_ethertype(proto);
 	u64 frames = 1, bytes = skb->len + link;
-	struct valley_link_pcpu *s;
-	unsigned long flags;
-	u64_stats_t *c;
+	struct valley_ctrs_update u;
+	unsigned int hdr;
 
-	if (skb_is_gso(skb))
-		frames = valley_gso_frames(skb, link, &bytes);
-	s = get_cpu_ptr(vd->stats);
-	c = s->c[dir];
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&c[type], frames);
-	u64_stats_add(&c[type + 1], bytes);
-	u64_stats_add(&c[cast], frames);
-	u64_stats_add(&c[cast + 1], bytes);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vd->stats);
+	if (unlikely(skb_is_gso(skb))) {
+		hdr = valley_gso_hdr(skb, link);
+		frames = valley_gso_frames(skb, link, hdr);
+		bytes += (frames - 1) * hdr;
+	}
+	u = valley_ctrs_begin(&vd->ctrs);
+	valley_ctrs_add(u, VK_C(dir, type), frames);
+	valley_ctrs_add(u, VK_C(dir, type + 1), bytes);
+	valley_ctrs_add(u, VK_C(dir, cast), frames);
+	valley_ctrs_add(u, VK_C(dir, cast + 1), bytes);
+	valley_ctrs_end(&vd->ctrs, u);
 }
 
 static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
@@ -178,13 +172,14 @@ static unsigned int valley_link_ingress(void *priv, struct sk_buff *skb,
 static unsigned int valley_link_egress(void *priv, struct sk_buff *skb,
 				       const struct nf_hook_state *state)
 {
-	const struct ethhdr *eth;
+	bool has_eth;
 
 	if (valley_hooks_only())
 		return NF_ACCEPT;
-	eth = valley_eth_out(skb);
-	valley_link_count(priv, skb, 0, VALLEY_OUT, valley_proto_out(skb, eth),
-			  valley_cast_out(eth));
+	has_eth = valley_has_eth(skb);
+	valley_link_count(priv, skb, 0, VALLEY_OUT,
+			  valley_proto_out(skb, has_eth),
+			  valley_cast_out(skb, has_eth));
 	return NF_ACCEPT;
 }
 
@@ -195,7 +190,7 @@ static struct list_head *valley_devs(struct net *net)
 
 static void valley_dev_free(struct valley_dev *vd)
 {
-	free_percpu(vd->stats);
+	valley_ctrs_free(&vd->ctrs);
 	kfree(vd);
 }
 
@@ -208,20 +203,16 @@ static void valley_dev_free_rcu(struct rcu_head *head)
 static void valley_dev_add(struct net_device *dev)
 {
 	struct valley_dev *vd;
-	int cpu, i, err;
+	int i, err;
 
 	/* Charged to the memory cgroup of whoever makes the interface. */
 	vd = kzalloc(sizeof(*vd), GFP_KERNEL_ACCOUNT);
 	if (!vd)
 		goto fail;
-	vd->stats = alloc_percpu_gfp(struct valley_link_pcpu,
-				     GFP_KERNEL_ACCOUNT);
-	if (!vd->stats) {
+	if (valley_ctrs_alloc(&vd->ctrs, VK_COUNTERS, GFP_KERNEL_ACCOUNT)) {
 		kfree(vd);
 		goto fail;
 	}
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vd->stats, cpu)->syncp);
 	vd->dev = dev;
 	for (i = 0; i < 2; i++) {
 		vd->ops[i].hook = i ? valley_link_egress : valley_link_ingress;
@@ -235,7 +226,7 @@ static void valley_dev_add(struct net_device *dev)
 		valley_dev_free(vd);
 		goto fail;
 	}
-	list_add_tail(&vd->node, valley_devs(dev_net(dev)));
+	list_add_tail_rcu(&vd->node, valley_devs(dev_net(dev)));
 	return;
 fail:
 	/* The interface works on; it is just not counted. */
@@ -260,8 +251,8 @@ static void valley_dev_del(struct net_device *dev)
 	if (!vd)
 		return;
 	nf_unregister_net_hooks(dev_net(dev), vd->ops, 2);
-	list_del(&vd->node);
-	/* Hooks that started before may run on: free after them. */
+	list_del_rcu(&vd->node);
+	/* Hooks and readers that started before may run on: free after. */
 	call_rcu(&vd->rcu, valley_dev_free_rcu);
 }
 
@@ -285,33 +276,22 @@ static struct notifier_block valley_netdev_nb = {
 	.notifier_call = valley_netdev_event,
 };
 
-static void valley_dev_sum(const struct valley_dev *vd, u64 v[2][VK_NUM])
+/* VD's counters since the last reset, with the totals, into V. */
+static void valley_dev_read(struct valley_dev *vd, u64 v[2][VK_NUM])
 {
-	unsigned int start, d, i;
-	u64 one[2][VK_NUM];
-	int cpu;
+	unsigned int d, i;
 
-	memset(v, 0, sizeof(u64) * 2 * VK_NUM);
-	for_each_possible_cpu(cpu) {
-		const struct valley_link_pcpu *s = per_cpu_ptr(vd->stats, cpu);
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (d = 0; d < 2; d++)
-				for (i = 0; i < VK_NUM; i++)
-					one[d][i] = u64_stats_read(&s->c[d][i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (d = 0; d < 2; d++)
-			for (i = 0; i < VK_NUM; i++)
-				v[d][i] += one[d][i];
-	}
+	valley_ctrs_read(&vd->ctrs, 0, VK_COUNTERS, &v[0][0]);
 	/* The ethertype classes: frames and bytes pairs, one after another. */
 	BUILD_BUG_ON(VK_OTHER_BYTES - VK_IPV4_FRAMES != 7);
-	for (d = 0; d < 2; d++)
+	for (d = 0; d < 2; d++) {
+		v[d][VK_FRAMES] = 0;
+		v[d][VK_BYTES] = 0;
 		for (i = VK_IPV4_FRAMES; i <= VK_OTHER_FRAMES; i += 2) {
 			v[d][VK_FRAMES] += v[d][i];
 			v[d][VK_BYTES] += v[d][i + 1];
 		}
+	}
 }
 
 /* Count every interface of NET from zero again. */
@@ -319,58 +299,77 @@ void valley_link_reset(struct net *net)
 {
 	struct valley_dev *vd;
 
-	rtnl_lock();
-	list_for_each_entry(vd, valley_devs(net), node)
-		valley_dev_sum(vd, vd->base);
-	rtnl_unlock();
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node)
+		valley_ctrs_reset(&vd->ctrs);
+	rcu_read_unlock();
 }
 
-/* Copy the link counters of NET (one interface, or all) into SNAP. */
-int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
+/* The interfaces of NET that SNAP takes (one, or all). */
+static unsigned int valley_link_count_devs(struct net *net,
+					   const struct valley_layers_snap *snap)
+{
+	struct valley_dev *vd;
+	unsigned int n = 0;
+
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node)
+		if (!snap->ifindex || vd->dev->ifindex == snap->ifindex)
+			n++;
+	rcu_read_unlock();
+	return n;
+}
+
+/*
+ * Copy the link counters of NET (one interface, or all) into SNAP, at
+ * most MAX interfaces.  Return: false if there were more.
+ */
+static bool valley_link_fill(struct net *net, struct valley_layers_snap *snap,
+			     unsigned int max)
 {
 	struct valley_link_snap *ls;
 	struct valley_dev *vd;
-	unsigned int n = 0, d, i;
+	bool fits = true;
 
-	rtnl_lock();
-	list_for_each_entry(vd, valley_devs(net), node)
-		n++;
-	snap->links = kvcalloc(max(n, 1U), sizeof(*snap->links), GFP_KERNEL);
-	if (!snap->links) {
-		rtnl_unlock();
-		return -ENOMEM;
-	}
-	list_for_each_entry(vd, valley_devs(net), node) {
+	rcu_read_lock();
+	list_for_each_entry_rcu(vd, valley_devs(net), node) {
 		if (snap->ifindex && vd->dev->ifindex != snap->ifindex)
 			continue;
+		if (snap->nlinks == max) {
+			fits = false;
+			break;
+		}
 		ls = &snap->links[snap->nlinks++];
 		ls->ifindex = vd->dev->ifindex;
+		/* A rename under way may show in the name, as in /proc. */
 		strscpy(ls->name, vd->dev->name, sizeof(ls->name));
-		valley_dev_sum(vd, ls->v);
-		for (d = 0; d < 2; d++)
-			for (i = 0; i < VK_NUM; i++)
-				ls->v[d][i] -= vd->base[d][i];
+		valley_dev_read(vd, ls->v);
 	}
-	rtnl_unlock();
-	return 0;
+	rcu_read_unlock();
+	return fits;
 }
 
-/* Send the link rows of SNAP from SNAP->link_pos on. */
-int valley_link_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
-			  struct valley_layers_snap *snap)
+/*
+ * Copy the link counters of NET (one interface, or all) into SNAP,
+ * without RTNL.  Interfaces that come meanwhile are taken if there is
+ * room; if there is none, the snapshot is taken again.
+ */
+int valley_link_snap(struct net *net, struct valley_layers_snap *snap)
 {
-	for (; snap->link_pos < snap->nlinks * VK_NUM; snap->link_pos++) {
-		const struct valley_link_snap *ls =
-			&snap->links[snap->link_pos / VK_NUM];
-		unsigned int k = snap->link_pos % VK_NUM;
-		u64 v[2] = { ls->v[0][k], ls->v[1][k] };
+	unsigned int n;
 
-		if (valley_put_row(skb, cb, VALLEY_LAYER_LINK,
-				   valley_link_keys[k], v, false, ls->ifindex,
-				   ls->name))
-			return -EMSGSIZE;
+	for (;;) {
+		/* A few more than now: the list may grow meanwhile. */
+		n = valley_link_count_devs(net, snap) + 4;
+		snap->links = kvcalloc(n, sizeof(*snap->links), GFP_KERNEL);
+		if (!snap->links)
+			return -ENOMEM;
+		snap->nlinks = 0;
+		if (valley_link_fill(net, snap, n))
+			return 0;
+		kvfree(snap->links);
+		snap->links = NULL;
 	}
-	return 0;
 }
 
 int __init valley_link_init(void)

@@ -29,26 +29,6 @@ struct valley_net *valley_pernet(const struct net *net)
 	return net_generic(net, valley_net_id);
 }
 
-static void valley_stats_sum(struct valley_net *vn, struct valley_stats *sum)
-{
-	int cpu, i;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		const struct valley_pcpu_stats *s = per_cpu_ptr(vn->stats, cpu);
-		u64 v[VALLEY_STAT_NUM];
-		unsigned int start;
-
-		do {
-			start = u64_stats_fetch_begin(&s->syncp);
-			for (i = 0; i < VALLEY_STAT_NUM; i++)
-				v[i] = u64_stats_read(&s->v[i]);
-		} while (u64_stats_fetch_retry(&s->syncp, start));
-		for (i = 0; i < VALLEY_STAT_NUM; i++)
-			sum->v[i] += v[i];
-	}
-}
-
 /**
  * valley_stats_read() - this namespace's counters since the last reset
  * @vn: the namespace's valley state
@@ -56,41 +36,28 @@ static void valley_stats_sum(struct valley_net *vn, struct valley_stats *sum)
  */
 void valley_stats_read(struct valley_net *vn, struct valley_stats *out)
 {
-	struct valley_stats sum;
-	int i;
-
-	valley_stats_sum(vn, &sum);
-	spin_lock(&vn->base_lock);
-	for (i = 0; i < VALLEY_STAT_NUM; i++)
-		out->v[i] = sum.v[i] - vn->base.v[i];
-	spin_unlock(&vn->base_lock);
+	valley_ctrs_read(&vn->stats, 0, VALLEY_STAT_NUM, out->v);
 }
 
 /**
  * valley_stats_reset() - start this namespace's counters again from zero
  * @vn: the namespace's valley state
- *
- * Per-CPU counters are never written by another CPU: a reset records the
- * current sums as the new base instead.
  */
 void valley_stats_reset(struct valley_net *vn)
 {
-	struct valley_stats sum;
-
-	valley_stats_sum(vn, &sum);
-	spin_lock(&vn->base_lock);
-	vn->base = sum;
-	spin_unlock(&vn->base_lock);
+	valley_ctrs_reset(&vn->stats);
 }
 
 u64 valley_sockets_open(struct valley_net *vn, int type)
 {
-	struct valley_stats sum;
-	u64 opened, closed;
+	u64 v[2], opened, closed;
 
-	valley_stats_sum(vn, &sum);
-	opened = sum.v[VALLEY_STAT_OPENED(type)];
-	closed = sum.v[VALLEY_STAT_CLOSED(type)];
+	/* The sums, not since a reset: opened and closed are never reset. */
+	BUILD_BUG_ON(VALLEY_STAT_CLOSED(SOCK_STREAM) !=
+		     VALLEY_STAT_OPENED(SOCK_STREAM) + 1);
+	valley_ctrs_sum(&vn->stats, VALLEY_STAT_OPENED(type), 2, v);
+	opened = v[0];
+	closed = v[1];
 	/*
 	 * The CPUs are read one after the other: a socket opened on a CPU
 	 * already read and closed on one read later counts as closed only.
@@ -102,21 +69,18 @@ static int __net_init valley_net_init(struct net *net)
 {
 	struct valley_net *vn = valley_pernet(net);
 	unsigned int i;
-	int cpu, err;
+	int err;
 
 	/* Charged to the memory cgroup of whoever creates the namespace. */
-	vn->stats = alloc_percpu_gfp(struct valley_pcpu_stats,
-				     GFP_KERNEL_ACCOUNT);
-	if (!vn->stats)
-		return -ENOMEM;
+	err = valley_ctrs_alloc(&vn->stats, VALLEY_STAT_NUM,
+				GFP_KERNEL_ACCOUNT);
+	if (err)
+		return err;
 	vn->ephemeral = valley_ephemeral_alloc();
 	if (!vn->ephemeral) {
-		free_percpu(vn->stats);
+		valley_ctrs_free(&vn->stats);
 		return -ENOMEM;
 	}
-	for_each_possible_cpu(cpu)
-		u64_stats_init(&per_cpu_ptr(vn->stats, cpu)->syncp);
-	spin_lock_init(&vn->base_lock);
 	spin_lock_init(&vn->port_lock);
 	for (i = 0; i < ARRAY_SIZE(vn->ports); i++)
 		INIT_HLIST_HEAD(&vn->ports[i]);
@@ -124,7 +88,7 @@ static int __net_init valley_net_init(struct net *net)
 	err = valley_layers_net_init(net, vn);
 	if (err) {
 		bitmap_free(vn->ephemeral);
-		free_percpu(vn->stats);
+		valley_ctrs_free(&vn->stats);
 	}
 	return err;
 }
@@ -140,7 +104,7 @@ static void __net_exit valley_net_exit(struct net *net)
 
 	valley_layers_net_exit(net, vn);
 	bitmap_free(vn->ephemeral);
-	free_percpu(vn->stats);
+	valley_ctrs_free(&vn->stats);
 }
 
 static struct pernet_operations valley_net_ops = {

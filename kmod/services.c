@@ -7,11 +7,13 @@
  * as "other"); the hooks read it without a lock, one byte at a time.
  * Changes are serialized by svc_lock.  A service's slot is freed with its
  * last port and counts from zero when it is taken again.
+ *
+ * A plain table: genl.c checks who asks and what they send.
  */
 
-#include <linux/capability.h>
-#include <net/genetlink.h>
-#include <net/sock.h>
+#include <linux/minmax.h>
+#include <linux/netlink.h>
+#include <linux/string.h>
 
 #include "layers.h"
 
@@ -77,13 +79,17 @@ void valley_services_init(struct valley_layers *vl)
 	}
 }
 
-/*
+/**
+ * valley_service_name_ok() - whether NAME may name a service
+ * @name: a NUL-terminated string
+ *
  * Exactly the bytes the uapi names: a-z, 0-9 and '-' (the kernel's
- * islower() also takes Latin-1 letters, 0xdf-0xff).
+ * islower() also takes Latin-1 letters, 0xdf-0xff); and not "other",
+ * the name of the ports without a service.
  */
-static bool valley_svc_name_ok(const char *name)
+bool valley_service_name_ok(const char *name)
 {
-	if (!*name)
+	if (!*name || !strcmp(name, "other"))
 		return false;
 	for (; *name; name++)
 		if (!(*name >= 'a' && *name <= 'z') &&
@@ -92,57 +98,38 @@ static bool valley_svc_name_ok(const char *name)
 	return true;
 }
 
-/* Changes need CAP_NET_ADMIN in the namespace's user namespace. */
-static int valley_svc_check(struct sk_buff *skb, struct genl_info *info)
+/**
+ * valley_service_add() - count PORT as service NAME
+ * @vl: the namespace's layers
+ * @port: a port that is no service's yet (1-65535)
+ * @name: the service's name (valley_service_name_ok())
+ * @extack: for the reason of a refusal
+ *
+ * Return: 0, -EINVAL (a bad name), -EEXIST (the port is a service's) or
+ * -ENOSPC (the table has no slot for a new name).
+ */
+int valley_service_add(struct valley_layers *vl, u16 port, const char *name,
+		       struct netlink_ext_ack *extack)
 {
-	struct net *net = genl_info_net(info);
-
-	if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "changing the service table needs CAP_NET_ADMIN");
-		return -EPERM;
-	}
-	if (!info->attrs[VALLEY_A_SERVICE_PORT]) {
-		NL_SET_ERR_MSG(info->extack, "a service port is needed");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-int valley_service_add(struct sk_buff *skb, struct genl_info *info)
-{
-	struct valley_layers *vl = valley_pernet(genl_info_net(info))->layers;
-	struct nlattr *attr = info->attrs[VALLEY_A_SERVICE_NAME];
 	unsigned int svc;
 	bool fresh;
-	u16 port;
-	int err;
+	int err = 0;
 
-	err = valley_svc_check(skb, info);
-	if (err)
-		return err;
-	if (!attr) {
-		NL_SET_ERR_MSG(info->extack, "a service name is needed");
+	if (!valley_service_name_ok(name)) {
+		NL_SET_ERR_MSG(extack,
+			       "a service name is a-z, 0-9 and '-', and not \"other\"");
 		return -EINVAL;
 	}
-	if (!valley_svc_name_ok(nla_data(attr)) ||
-	    !strcmp(nla_data(attr), "other")) {
-		NL_SET_ERR_MSG_ATTR(info->extack, attr,
-				    "a service name is a-z, 0-9 and '-', and not \"other\"");
-		return -EINVAL;
-	}
-	port = nla_get_u16(info->attrs[VALLEY_A_SERVICE_PORT]);
-
 	mutex_lock(&vl->svc_lock);
 	if (vl->svc_port[port]) {
-		NL_SET_ERR_MSG(info->extack,
+		NL_SET_ERR_MSG(extack,
 			       "the port is a service's already (delete it first)");
 		err = -EEXIST;
 		goto out;
 	}
-	svc = valley_svc_slot(vl, nla_data(attr), &fresh);
+	svc = valley_svc_slot(vl, name, &fresh);
 	if (!svc) {
-		NL_SET_ERR_MSG(info->extack, "the service table is full");
+		NL_SET_ERR_MSG(extack, "the service table is full");
 		err = -ENOSPC;
 		goto out;
 	}
@@ -154,22 +141,26 @@ out:
 	return err;
 }
 
-int valley_service_del(struct sk_buff *skb, struct genl_info *info)
+/**
+ * valley_service_del() - count PORT as no service's ("other") again
+ * @vl: the namespace's layers
+ * @port: a port that is a service's
+ * @extack: for the reason of a refusal
+ *
+ * A service's slot is free again with its last port.
+ *
+ * Return: 0 or -ENOENT (the port is no service's).
+ */
+int valley_service_del(struct valley_layers *vl, u16 port,
+		       struct netlink_ext_ack *extack)
 {
-	struct valley_layers *vl = valley_pernet(genl_info_net(info))->layers;
 	unsigned int svc, p;
-	int err;
-	u16 port;
-
-	err = valley_svc_check(skb, info);
-	if (err)
-		return err;
-	port = nla_get_u16(info->attrs[VALLEY_A_SERVICE_PORT]);
+	int err = 0;
 
 	mutex_lock(&vl->svc_lock);
 	svc = vl->svc_port[port];
 	if (!svc) {
-		NL_SET_ERR_MSG(info->extack, "the port is no service's");
+		NL_SET_ERR_MSG(extack, "the port is no service's");
 		err = -ENOENT;
 		goto out;
 	}
@@ -184,32 +175,29 @@ out:
 	return err;
 }
 
-/* One message per port with a service, from port cb->args[0] on. */
-int valley_service_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/**
+ * valley_service_next() - the next port with a service
+ * @vl: the namespace's layers
+ * @port: where to look from (0 looks from 1)
+ * @name: VALLEY_SERVICE_NAME_LEN bytes for the service's name
+ *
+ * Return: the first port from @port on that is a service's, its name in
+ * @name; or 0 when there is none.
+ */
+unsigned int valley_service_next(struct valley_layers *vl, unsigned int port,
+				 char *name)
 {
-	struct valley_layers *vl = valley_pernet(sock_net(skb->sk))->layers;
-	unsigned long port;
-	void *hdr;
+	unsigned int svc;
 
 	mutex_lock(&vl->svc_lock);
-	for (port = max_t(unsigned long, cb->args[0], 1); port < ARRAY_SIZE(vl->svc_port);
-	     port++) {
-		unsigned int svc = vl->svc_port[port];
-
-		if (!svc)
-			continue;
-		hdr = valley_dump_hdr(skb, cb, VALLEY_CMD_SERVICE_GET);
-		if (!hdr)
-			break;
-		if (nla_put_u16(skb, VALLEY_A_SERVICE_PORT, port) ||
-		    nla_put_string(skb, VALLEY_A_SERVICE_NAME,
-				   vl->svc_name[svc])) {
-			genlmsg_cancel(skb, hdr);
+	for (port = max(port, 1U); port < ARRAY_SIZE(vl->svc_port); port++) {
+		svc = vl->svc_port[port];
+		if (svc) {
+			strscpy(name, vl->svc_name[svc],
+				VALLEY_SERVICE_NAME_LEN);
 			break;
 		}
-		genlmsg_end(skb, hdr);
 	}
-	cb->args[0] = port;
 	mutex_unlock(&vl->svc_lock);
-	return skb->len;
+	return port < ARRAY_SIZE(vl->svc_port) ? port : 0;
 }

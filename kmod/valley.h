@@ -5,12 +5,11 @@
 #ifndef _VALLEY_H
 #define _VALLEY_H
 
-#include <linux/percpu.h>
 #include <linux/spinlock.h>
-#include <linux/u64_stats_sync.h>
 #include <net/net_namespace.h>
 
 #include "compat.h"
+#include "counters.h"
 #include "uapi/valley.h"
 
 /* A namespace's counters; the OPENED/CLOSED pairs are never reset. */
@@ -37,12 +36,6 @@ enum valley_stat {
 	 VALLEY_STAT_SEQPACKET_OPENED)
 #define VALLEY_STAT_CLOSED(type) (VALLEY_STAT_OPENED(type) + 1)
 
-/* Per-CPU counters of one network namespace; only this CPU writes them. */
-struct valley_pcpu_stats {
-	u64_stats_t		v[VALLEY_STAT_NUM];
-	struct u64_stats_sync	syncp;
-};
-
 /* A snapshot of one namespace's counters, summed over all CPUs. */
 struct valley_stats {
 	u64 v[VALLEY_STAT_NUM];
@@ -52,9 +45,7 @@ struct valley_stats {
 
 /**
  * struct valley_net - valley's state in one network namespace
- * @stats: per-CPU counters, written locklessly on the fast path
- * @base_lock: protects @base
- * @base: the sums at the last reset; readers report sum minus base
+ * @stats: the counters (enum valley_stat), written locklessly
  * @port_lock: protects @ports, @ephemeral and @sockets
  * @ports: AF_VALLEY sockets by bound port
  * @ephemeral: the ephemeral ports in use, a bitmap per socket type
@@ -64,9 +55,7 @@ struct valley_stats {
  * @ip_ops: the namespace's IPv4 and IPv6 hooks
  */
 struct valley_net {
-	struct valley_pcpu_stats __percpu *stats;
-	spinlock_t		base_lock;	/* protects base */
-	struct valley_stats	base;
+	struct valley_ctrs	stats;
 	spinlock_t		port_lock;	/* ports, ephemeral, sockets */
 	struct hlist_head	ports[1 << VALLEY_PORT_HASH_BITS];
 	unsigned long		*ephemeral;
@@ -89,13 +78,7 @@ void valley_stats_reset(struct valley_net *vn);
 static inline void valley_count(struct valley_net *vn, enum valley_stat stat,
 				u64 n)
 {
-	struct valley_pcpu_stats *s = get_cpu_ptr(vn->stats);
-	unsigned long flags;
-
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_add(&s->v[stat], n);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vn->stats);
+	valley_ctrs_add1(&vn->stats, stat, n);
 }
 
 /* The sockets open of TYPE: opened minus closed, whatever the resets. */
@@ -105,14 +88,11 @@ u64 valley_sockets_open(struct valley_net *vn, int type);
 static inline void valley_count_msg(struct valley_net *vn,
 				    enum valley_stat msgs, u64 n)
 {
-	struct valley_pcpu_stats *s = get_cpu_ptr(vn->stats);
-	unsigned long flags;
+	struct valley_ctrs_update u = valley_ctrs_begin(&vn->stats);
 
-	flags = u64_stats_update_begin_irqsave(&s->syncp);
-	u64_stats_inc(&s->v[msgs]);
-	u64_stats_add(&s->v[msgs + 1], n);
-	u64_stats_update_end_irqrestore(&s->syncp, flags);
-	put_cpu_ptr(vn->stats);
+	valley_ctrs_add(u, msgs, 1);
+	valley_ctrs_add(u, msgs + 1, n);
+	valley_ctrs_end(&vn->stats, u);
 }
 
 int valley_genl_init(void);

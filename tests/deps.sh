@@ -14,7 +14,7 @@ PKGS=(
 	build-essential make gcc bc flex bison kmod cpio xz-utils zstd rsync
 	pkg-config libmnl-dev liburing-dev libbpf-dev libelf-dev libssl-dev dwarves
 	sparse clang llvm bpftool busybox-static qemu-system-x86
-	iproute2 nftables iputils-ping python3 perl time
+	iproute2 nftables iputils-ping python3 python3-yaml python3-jsonschema perl time
 	linux-image-amd64 linux-headers-amd64
 	linux-source-6.12 linux-source-6.1
 )

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Take the kselftest harness and checkpatch from Debian's linux-source-6.12
+# Take the kselftest harness, checkpatch, the net selftests' Python library
+# and the YNL tools (with the spec schema) from Debian's linux-source-6.12
 # into build/linux-src/ (never into the repository).  Extracts again only
-# when the package's version changes.
+# when the package's version, or this list, changes.
 set -euo pipefail
 
 src=$(readlink -f "$(dirname "$0")/..")
@@ -22,6 +23,18 @@ files=(
 	tools/testing/selftests/kselftest/ktap_helpers.sh
 	tools/testing/selftests/kselftest/prefix.pl
 	tools/testing/selftests/net/lib.sh
+	tools/testing/selftests/net/lib/py/__init__.py
+	tools/testing/selftests/net/lib/py/consts.py
+	tools/testing/selftests/net/lib/py/ksft.py
+	tools/testing/selftests/net/lib/py/netns.py
+	tools/testing/selftests/net/lib/py/nsim.py
+	tools/testing/selftests/net/lib/py/utils.py
+	tools/testing/selftests/net/lib/py/ynl.py
+	tools/net/ynl/cli.py
+	tools/net/ynl/lib/__init__.py
+	tools/net/ynl/lib/nlspec.py
+	tools/net/ynl/lib/ynl.py
+	Documentation/netlink/genetlink-legacy.yaml
 )
 
 if [ ! -r "$tarball" ]; then

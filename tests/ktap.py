@@ -57,7 +57,8 @@ def planned(path):
                 lists[node.targets[0].id] = len(node.value.elts)
             if (isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Name)
-                    and node.func.id == "run_tests" and node.args
+                    and node.func.id in ("run_tests", "ksft_run")
+                    and node.args
                     and isinstance(node.args[0], ast.Name)):
                 names.append(node.args[0].id)
         if len(names) == 1 and names[0] in lists:

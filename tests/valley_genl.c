@@ -546,9 +546,15 @@ TEST_F(genl, service_bad_requests)
 
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, -1, "api")));
 	EXPECT_STREQ("a service port is needed", t->extack);
+	/* Said the way tools (ynl) read: the missing attribute's type. */
+	EXPECT_EQ(VALLEY_A_SERVICE_PORT, t->miss_type);
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, NULL)));
 	EXPECT_STREQ("a service name is needed", t->extack);
+	EXPECT_EQ(VALLEY_A_SERVICE_NAME, t->miss_type);
+	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, del, -1, NULL)));
+	EXPECT_EQ(VALLEY_A_SERVICE_PORT, t->miss_type);
 	EXPECT_EQ(-ERANGE, vt_talk(t, service_msg(t, add, 0, "api")));
+	EXPECT_EQ(-1, t->miss_type);
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "")));
 	EXPECT_EQ(-EINVAL, vt_talk(t, service_msg(t, add, 3000, "Api")));
 	/* Exactly a-z, 0-9 and '-': no Latin-1 "letters" (0xdf-0xff). */

@@ -28,6 +28,8 @@ struct vt_nl {
 	unsigned short family_id;
 	char buf[VT_BUF_SIZE];
 	char extack[256];
+	/* The attribute the kernel missed (NLMSGERR_ATTR_MISS_TYPE), or -1. */
+	int miss_type;
 	/* Reply attributes of the last exchange, by type. */
 	struct nlattr *tb[VALLEY_A_MAX + 1];
 	char reply[VT_BUF_SIZE];
@@ -60,6 +62,8 @@ static int vt_extack_cb(const struct nlattr *attr, void *data)
 	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG)
 		snprintf(t->extack, sizeof(t->extack), "%s",
 			 mnl_attr_get_str(attr));
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MISS_TYPE)
+		t->miss_type = mnl_attr_get_u32(attr);
 	return MNL_CB_OK;
 }
 
@@ -90,7 +94,8 @@ static inline struct nlmsghdr *vt_valley_msg(struct vt_nl *t,
  * Send NLH as it is and read the answer to its end (the ack, or a dump's
  * NLMSG_DONE), giving each message of it to EACH with DATA, if EACH is
  * set.  Returns 0 or the negative errno the kernel answered with;
- * t->extack holds its message, t->tb the attributes of the last reply.
+ * t->extack holds its message (t->miss_type the attribute it said was
+ * missing), t->tb the attributes of the last reply.
  */
 static inline int vt_talk_each(struct vt_nl *t, struct nlmsghdr *nlh,
 			       void (*each)(const struct nlmsghdr *r,
@@ -101,6 +106,7 @@ static inline int vt_talk_each(struct vt_nl *t, struct nlmsghdr *nlh,
 	int ret;
 
 	t->extack[0] = '\0';
+	t->miss_type = -1;
 	memset(t->tb, 0, sizeof(t->tb));
 	if (mnl_socket_sendto(t->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;

@@ -138,6 +138,13 @@ test_peer_gone() {
 		sleep 0.05
 	done
 	kill -STOP "$client"
+	# kill returns before the client stops: were the listener gone
+	# first, the client would read its end (EOF) and exit 0 before it
+	# saw "second".
+	for i in $(seq 1 200); do
+		[ "$(cut -d' ' -f3 "/proc/$client/stat")" = T ] && break
+		sleep 0.05
+	done
 	kill -9 "$server"
 	wait "$server" 2>/dev/null
 	echo second >&9

@@ -97,6 +97,10 @@ struct sockaddr_vl {
  * @VALLEY_CMD_SERVICE_ADD: count VALLEY_A_SERVICE_PORT (TCP and UDP) as
  *	the service VALLEY_A_SERVICE_NAME; needs CAP_NET_ADMIN
  * @VALLEY_CMD_SERVICE_DEL: forget VALLEY_A_SERVICE_PORT; needs CAP_NET_ADMIN
+ * @VALLEY_CMD_GET_COUNTERS: dump of this namespace's per-layer counters as
+ *	typed attributes, the rows of GET_LAYERS in few messages (see enum
+ *	valley_ctr); VALLEY_A_LAYER and VALLEY_A_IFINDEX in the request, and
+ *	only they, narrow it as they do GET_LAYERS; open to every user
  */
 enum valley_cmd {
 	VALLEY_CMD_UNSPEC,
@@ -107,6 +111,7 @@ enum valley_cmd {
 	VALLEY_CMD_SERVICE_GET,
 	VALLEY_CMD_SERVICE_ADD,
 	VALLEY_CMD_SERVICE_DEL,
+	VALLEY_CMD_GET_COUNTERS,
 
 	__VALLEY_CMD_MAX,
 	VALLEY_CMD_MAX = __VALLEY_CMD_MAX - 1
@@ -145,6 +150,11 @@ enum valley_cmd {
  *	(u64; not in link rows)
  * @VALLEY_A_SERVICE_PORT: a TCP/UDP port (u16, 1-65535)
  * @VALLEY_A_SERVICE_NAME: a service name: 1-15 of a-z, 0-9, "-" (string)
+ * @VALLEY_A_PROTO: the IP protocol of a GET_COUNTERS message (u8)
+ * @VALLEY_A_CTRS_IN: counters in, a nest of enum valley_ctr (u64 each)
+ * @VALLEY_A_CTRS_OUT: counters out, a nest of enum valley_ctr
+ * @VALLEY_A_CTRS_FWD: counters of what is forwarded, a nest of enum
+ *	valley_ctr (not in link messages)
  *
  * The counters count since the module loaded or the last reset; the
  * sockets open are never reset.
@@ -175,6 +185,10 @@ enum valley_attr {
 	VALLEY_A_FWD,
 	VALLEY_A_SERVICE_PORT,
 	VALLEY_A_SERVICE_NAME,
+	VALLEY_A_PROTO,
+	VALLEY_A_CTRS_IN,
+	VALLEY_A_CTRS_OUT,
+	VALLEY_A_CTRS_FWD,
 
 	__VALLEY_A_MAX,
 	VALLEY_A_MAX = __VALLEY_A_MAX - 1
@@ -244,6 +258,141 @@ enum valley_layer {
  *   NAME.packets, NAME.bytes (payload bytes) for each service of the
  *   table, and other.packets, other.bytes for ports it does not name
  */
+
+/**
+ * enum valley_ctr - the counters of a GET_COUNTERS dump
+ * @VALLEY_CTR_UNSPEC: never sent
+ * @VALLEY_CTR_PAD: padding for the 64-bit counters
+ * @VALLEY_CTR_LINK_FRAMES: link "frames"
+ * @VALLEY_CTR_LINK_BYTES: link "bytes"
+ * @VALLEY_CTR_LINK_IPV4_FRAMES: link "ipv4.frames"
+ * @VALLEY_CTR_LINK_IPV4_BYTES: link "ipv4.bytes"
+ * @VALLEY_CTR_LINK_IPV6_FRAMES: link "ipv6.frames"
+ * @VALLEY_CTR_LINK_IPV6_BYTES: link "ipv6.bytes"
+ * @VALLEY_CTR_LINK_ARP_FRAMES: link "arp.frames"
+ * @VALLEY_CTR_LINK_ARP_BYTES: link "arp.bytes"
+ * @VALLEY_CTR_LINK_OTHER_FRAMES: link "other.frames"
+ * @VALLEY_CTR_LINK_OTHER_BYTES: link "other.bytes"
+ * @VALLEY_CTR_LINK_UNICAST_FRAMES: link "unicast.frames"
+ * @VALLEY_CTR_LINK_UNICAST_BYTES: link "unicast.bytes"
+ * @VALLEY_CTR_LINK_BROADCAST_FRAMES: link "broadcast.frames"
+ * @VALLEY_CTR_LINK_BROADCAST_BYTES: link "broadcast.bytes"
+ * @VALLEY_CTR_LINK_MULTICAST_FRAMES: link "multicast.frames"
+ * @VALLEY_CTR_LINK_MULTICAST_BYTES: link "multicast.bytes"
+ * @VALLEY_CTR_IPV4_PACKETS: internet "ipv4.packets"
+ * @VALLEY_CTR_IPV4_BYTES: internet "ipv4.bytes"
+ * @VALLEY_CTR_IPV6_PACKETS: internet "ipv6.packets"
+ * @VALLEY_CTR_IPV6_BYTES: internet "ipv6.bytes"
+ * @VALLEY_CTR_FRAGMENTS: internet "fragments"
+ * @VALLEY_CTR_ICMP_ECHO_REQUEST: internet "icmp.echo_request"
+ * @VALLEY_CTR_ICMP_ECHO_REPLY: internet "icmp.echo_reply"
+ * @VALLEY_CTR_ICMP_UNREACHABLE: internet "icmp.unreachable"
+ * @VALLEY_CTR_ICMP_TIME_EXCEEDED: internet "icmp.time_exceeded"
+ * @VALLEY_CTR_ICMP_OTHER: internet "icmp.other"
+ * @VALLEY_CTR_ICMPV6_ECHO_REQUEST: internet "icmpv6.echo_request"
+ * @VALLEY_CTR_ICMPV6_ECHO_REPLY: internet "icmpv6.echo_reply"
+ * @VALLEY_CTR_ICMPV6_UNREACHABLE: internet "icmpv6.unreachable"
+ * @VALLEY_CTR_ICMPV6_TIME_EXCEEDED: internet "icmpv6.time_exceeded"
+ * @VALLEY_CTR_ICMPV6_NEIGHBOUR: internet "icmpv6.neighbour"
+ * @VALLEY_CTR_ICMPV6_OTHER: internet "icmpv6.other"
+ * @VALLEY_CTR_REMOTE_LOOPBACK: internet "remote.loopback"
+ * @VALLEY_CTR_REMOTE_PRIVATE: internet "remote.private"
+ * @VALLEY_CTR_REMOTE_LINK_LOCAL: internet "remote.link_local"
+ * @VALLEY_CTR_REMOTE_MULTICAST: internet "remote.multicast"
+ * @VALLEY_CTR_REMOTE_PUBLIC: internet "remote.public"
+ * @VALLEY_CTR_TCP_SEGMENTS: transport "tcp.segments"
+ * @VALLEY_CTR_TCP_SYN: transport "tcp.syn"
+ * @VALLEY_CTR_TCP_SYN_ACK: transport "tcp.syn_ack"
+ * @VALLEY_CTR_TCP_FIN: transport "tcp.fin"
+ * @VALLEY_CTR_TCP_RST: transport "tcp.rst"
+ * @VALLEY_CTR_TCP_DATA: transport "tcp.data"
+ * @VALLEY_CTR_TCP_PURE_ACK: transport "tcp.pure_ack"
+ * @VALLEY_CTR_TCP_PAYLOAD_BYTES: transport "tcp.payload_bytes"
+ * @VALLEY_CTR_UDP_DATAGRAMS: transport "udp.datagrams"
+ * @VALLEY_CTR_UDP_PAYLOAD_BYTES: transport "udp.payload_bytes"
+ * @VALLEY_CTR_PORT_WELL_KNOWN: transport "port.well_known"
+ * @VALLEY_CTR_PORT_REGISTERED: transport "port.registered"
+ * @VALLEY_CTR_PORT_DYNAMIC: transport "port.dynamic"
+ * @VALLEY_CTR_PACKETS: packets of a protocol ("proto.N") or of a
+ *	service ("NAME.packets")
+ * @VALLEY_CTR_BYTES: payload bytes of a service ("NAME.bytes")
+ *
+ * Each message of a GET_COUNTERS dump has VALLEY_A_LAYER and the nests
+ * VALLEY_A_CTRS_IN, VALLEY_A_CTRS_OUT and (but for the link layer)
+ * VALLEY_A_CTRS_FWD, whose attributes are these counters, u64 each, in
+ * this order; in, out and forwarded mean what they do for the rows of
+ * GET_LAYERS, which each counter is (in quotes above).  The messages:
+ *
+ * - one for each interface: layer link, VALLEY_A_IFINDEX and
+ *   VALLEY_A_IFNAME, the VALLEY_CTR_LINK_* counters;
+ * - one of the internet layer: VALLEY_CTR_IPV4_PACKETS to
+ *   VALLEY_CTR_REMOTE_PUBLIC;
+ * - one of the transport layer: VALLEY_CTR_TCP_SEGMENTS to
+ *   VALLEY_CTR_PORT_DYNAMIC;
+ * - one for each other IP protocol seen: layer transport, VALLEY_A_PROTO
+ *   and VALLEY_CTR_PACKETS;
+ * - one for each service (and "other"): layer application,
+ *   VALLEY_A_SERVICE_NAME, VALLEY_CTR_PACKETS and VALLEY_CTR_BYTES.
+ */
+enum valley_ctr {
+	VALLEY_CTR_UNSPEC,
+	VALLEY_CTR_PAD,
+	VALLEY_CTR_LINK_FRAMES,
+	VALLEY_CTR_LINK_BYTES,
+	VALLEY_CTR_LINK_IPV4_FRAMES,
+	VALLEY_CTR_LINK_IPV4_BYTES,
+	VALLEY_CTR_LINK_IPV6_FRAMES,
+	VALLEY_CTR_LINK_IPV6_BYTES,
+	VALLEY_CTR_LINK_ARP_FRAMES,
+	VALLEY_CTR_LINK_ARP_BYTES,
+	VALLEY_CTR_LINK_OTHER_FRAMES,
+	VALLEY_CTR_LINK_OTHER_BYTES,
+	VALLEY_CTR_LINK_UNICAST_FRAMES,
+	VALLEY_CTR_LINK_UNICAST_BYTES,
+	VALLEY_CTR_LINK_BROADCAST_FRAMES,
+	VALLEY_CTR_LINK_BROADCAST_BYTES,
+	VALLEY_CTR_LINK_MULTICAST_FRAMES,
+	VALLEY_CTR_LINK_MULTICAST_BYTES,
+	VALLEY_CTR_IPV4_PACKETS,
+	VALLEY_CTR_IPV4_BYTES,
+	VALLEY_CTR_IPV6_PACKETS,
+	VALLEY_CTR_IPV6_BYTES,
+	VALLEY_CTR_FRAGMENTS,
+	VALLEY_CTR_ICMP_ECHO_REQUEST,
+	VALLEY_CTR_ICMP_ECHO_REPLY,
+	VALLEY_CTR_ICMP_UNREACHABLE,
+	VALLEY_CTR_ICMP_TIME_EXCEEDED,
+	VALLEY_CTR_ICMP_OTHER,
+	VALLEY_CTR_ICMPV6_ECHO_REQUEST,
+	VALLEY_CTR_ICMPV6_ECHO_REPLY,
+	VALLEY_CTR_ICMPV6_UNREACHABLE,
+	VALLEY_CTR_ICMPV6_TIME_EXCEEDED,
+	VALLEY_CTR_ICMPV6_NEIGHBOUR,
+	VALLEY_CTR_ICMPV6_OTHER,
+	VALLEY_CTR_REMOTE_LOOPBACK,
+	VALLEY_CTR_REMOTE_PRIVATE,
+	VALLEY_CTR_REMOTE_LINK_LOCAL,
+	VALLEY_CTR_REMOTE_MULTICAST,
+	VALLEY_CTR_REMOTE_PUBLIC,
+	VALLEY_CTR_TCP_SEGMENTS,
+	VALLEY_CTR_TCP_SYN,
+	VALLEY_CTR_TCP_SYN_ACK,
+	VALLEY_CTR_TCP_FIN,
+	VALLEY_CTR_TCP_RST,
+	VALLEY_CTR_TCP_DATA,
+	VALLEY_CTR_TCP_PURE_ACK,
+	VALLEY_CTR_TCP_PAYLOAD_BYTES,
+	VALLEY_CTR_UDP_DATAGRAMS,
+	VALLEY_CTR_UDP_PAYLOAD_BYTES,
+	VALLEY_CTR_PORT_WELL_KNOWN,
+	VALLEY_CTR_PORT_REGISTERED,
+	VALLEY_CTR_PORT_DYNAMIC,
+	VALLEY_CTR_PACKETS,
+	VALLEY_CTR_BYTES,
+
+	__VALLEY_CTR_MAX,
+	VALLEY_CTR_MAX = __VALLEY_CTR_MAX - 1
+};
 
 /*
  * Longest service name, NUL included; most services a namespace names
