@@ -134,6 +134,11 @@ run_demo() {
 	vstat layers application | grep -v ' 0  *0  *0$'
 	echo "\$ vstat layers dev demo0"
 	vstat layers dev demo0
+	echo "\$ vstat ports attach      # per-port statistics (eBPF), then 3 s of traffic"
+	vstat ports attach && sleep 3 && {
+		echo "\$ vstat ports -n 5"
+		vstat ports -n 5
+	}
 }
 
 run_shell() {
