@@ -49,22 +49,48 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Rows take memory (on every CPU) only once they are used. */
+/*
+ * The rows (ports.h): each key's index, the per-packet counters by index
+ * (slot 0 the overflow row's), the connections' counters by key.  The
+ * sizes are set by vstat at load: ROWS slots, ROWS - 1 keys.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, VP_ROWS_DEFAULT);	/* set by vstat at load */
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VP_ROWS_DEFAULT - 1);
 	__type(key, struct vp_key);
-	__type(value, struct vp_row);
-} vp_rows SEC(".maps");
+	__type(value, __u32);
+} vp_index SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VP_ROWS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct vp_traffic);
+} vp_traffic SEC(".maps");
+
+/* Connections' counters take memory (on every CPU) only once used. */
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 4 * VP_ROWS_DEFAULT);
+	__uint(max_entries, VP_ROWS_DEFAULT);
+	__type(key, struct vp_key);
+	__type(value, struct vp_conns);
+} vp_conns SEC(".maps");
+
+/* Drops by reason: each key's index, and the counts by index from 1. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * VP_ROWS_DEFAULT - 1);
 	__type(key, struct vp_drop_key);
+	__type(value, __u32);
+} vp_drop_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4 * VP_ROWS_DEFAULT);
+	__type(key, __u32);
 	__type(value, __u64);
-} vp_drops SEC(".maps");
+} vp_drop_counts SEC(".maps");
 
 /*
  * The server ports of each namespace: TCP ports with listeners (a count
@@ -95,6 +121,12 @@ struct {
 /* What is decided once per socket; accepted sockets get a copy. */
 struct vp_sock {
 	__u64 netns;
+	/*
+	 * The row last counted in, so that the next packet needs no hash:
+	 * its index << 32 | its port << 16 | 1, written and read whole (a
+	 * softirq may count for the socket while its process does).
+	 */
+	__u64 row;
 	__u8 role;
 	__u8 decided;
 };
@@ -131,24 +163,67 @@ static const struct vp_key overflow_key = { .role = VP_ROLE_OVERFLOW };
  * is seen.  Read-only after load: the verifier drops the dead branch.
  */
 const volatile bool hooks_only;
-struct vp_row zero_row;
-__u64 zero_u64;
+/* The slots of vp_traffic and vp_drop_counts, set at load. */
+const volatile __u32 n_rows = VP_ROWS_DEFAULT;
+const volatile __u32 n_drops = 4 * VP_ROWS_DEFAULT;
+
+/* The last slots given out (slot 0 is never given: see row_index()). */
+__u32 last_row, last_drop;
+/* One more whenever the set of server ports changes. */
+__u32 servers_gen;
+
+struct vp_conns zero_conns;
 
 #define add(p, v) __sync_fetch_and_add((p), (v))
 
-/* The row of K, created if new; the overflow row if the table is full. */
-static __always_inline struct vp_row *row_get(const struct vp_key *k)
+/*
+ * A new key's slot: the next one of *LAST below N, given to KEY in INDEX;
+ * 0 when all are given.  Slots are never taken back (vstat ports reset
+ * zeroes them), so a socket may keep its row's.
+ */
+static __always_inline __u32 new_slot(void *index, const void *key,
+				      __u32 *last, __u32 n)
 {
-	struct vp_row *r;
+	__u32 *i, slot;
 
-	r = bpf_map_lookup_elem(&vp_rows, k);
-	if (r)
-		return r;
-	bpf_map_update_elem(&vp_rows, k, &zero_row, BPF_NOEXIST);
-	r = bpf_map_lookup_elem(&vp_rows, k);
-	if (r)
-		return r;
-	return bpf_map_lookup_elem(&vp_rows, &overflow_key);
+	if (*last >= n - 1)
+		return 0;
+	slot = __sync_fetch_and_add(last, 1) + 1;
+	if (slot >= n)
+		return 0;
+	if (!bpf_map_update_elem(index, key, &slot, BPF_NOEXIST))
+		return slot;
+	/* Another CPU gave KEY a slot first (this one is lost), or full. */
+	i = bpf_map_lookup_elem(index, key);
+	return i ? *i : 0;
+}
+
+/* The slot of K's row in vp_traffic, given if new; 0: the overflow row. */
+static __always_inline __u32 row_index(const struct vp_key *k)
+{
+	__u32 *i = bpf_map_lookup_elem(&vp_index, k);
+
+	return i ? *i : new_slot(&vp_index, k, &last_row, n_rows);
+}
+
+static __always_inline struct vp_traffic *traffic(__u32 slot)
+{
+	return bpf_map_lookup_elem(&vp_traffic, &slot);
+}
+
+/* The connections' counters of K, made if new; the overflow's if full. */
+static __always_inline struct vp_conns *conns_get(const struct vp_key *k)
+{
+	struct vp_conns *c;
+
+	c = bpf_map_lookup_elem(&vp_conns, k);
+	if (c)
+		return c;
+	bpf_map_update_elem(&vp_conns, k, &zero_conns, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&vp_conns, k);
+	if (c)
+		return c;
+	return bpf_map_lookup_elem(&vp_conns, &overflow_key);
 }
 
 static __always_inline bool is_server(__u64 netns, __u8 proto, __u16 port)
@@ -168,12 +243,18 @@ static __always_inline void server_add(__u64 netns, __u8 proto, __u16 port)
 	if (!port)
 		return;	/* listen() without bind(): the port comes later */
 	if (proto == IPPROTO_UDP) {
-		bpf_map_update_elem(&vp_udp_servers, &s, &one, BPF_ANY);
+		if (!bpf_map_update_elem(&vp_udp_servers, &s, &one, BPF_NOEXIST))
+			add(&servers_gen, 1);
 		return;
 	}
 	n = bpf_map_lookup_elem(&vp_servers, &s);
-	if (!n && bpf_map_update_elem(&vp_servers, &s, &one, BPF_NOEXIST))
+	if (!n) {
+		if (!bpf_map_update_elem(&vp_servers, &s, &one, BPF_NOEXIST)) {
+			add(&servers_gen, 1);
+			return;
+		}
 		n = bpf_map_lookup_elem(&vp_servers, &s);	/* raced */
+	}
 	if (n)
 		add(n, 1);
 }
@@ -185,8 +266,10 @@ static __always_inline void server_del(__u64 netns, __u16 port)
 	__u32 *n;
 
 	n = bpf_map_lookup_elem(&vp_servers, &s);
-	if (n && __sync_fetch_and_add(n, -1) == 1)
+	if (n && __sync_fetch_and_add(n, -1) == 1) {
 		bpf_map_delete_elem(&vp_servers, &s);
+		add(&servers_gen, 1);
+	}
 }
 
 /* The ephemeral port range (ip_local_port_range), set at load. */
@@ -422,72 +505,86 @@ static __always_inline __u8 decide(struct __sk_buff *skb, struct bpf_sock *fsk,
 /*
  * On the first packet of a socket, or every packet of a socket that has
  * no storage of ours (the kernel's control socket, which answers for any
- * port; a request socket), decide its role.  False: not to be counted
- * (what a raw socket receives is also received by the socket it is for).
+ * port; a request socket), decide its role.  NULL: not to be counted
+ * (what a raw socket receives is also received by the socket it is for);
+ * else the socket's storage, or a dummy for a socket without.
  */
-static __always_inline bool first_packet(struct __sk_buff *skb,
-					 struct bpf_sock *sk, struct vp_pkt *p,
-					 __u16 lport, __u16 rport, int dir,
-					 __u64 *netns, __u8 *role)
+static __always_inline struct vp_sock *first_packet(struct __sk_buff *skb,
+						    struct bpf_sock *sk,
+						    struct vp_pkt *p,
+						    __u16 lport, __u16 rport,
+						    int dir,
+						    struct vp_sock *none)
 {
 	struct bpf_sock *fsk = bpf_sk_fullsock(sk);
 	struct vp_sock *st = NULL;
+	__u64 netns;
+	__u8 role;
 
 	if (fsk && fsk->type == SOCK_RAW) {
 		if (dir == VP_IN)
-			return false;
+			return NULL;
 		fsk = NULL;	/* the kernel's control socket, for any port */
 	}
 	if (fsk)
 		st = bpf_sk_storage_get(&vp_sk, fsk, 0,
 					BPF_SK_STORAGE_GET_F_CREATE);
-	*netns = st && st->netns ? st->netns : sk_netns(sk);
-	*role = decide(skb, fsk, p, *netns, lport, rport, dir);
-	if (st) {
-		st->netns = *netns;
-		st->role = *role;
-		st->decided = 1;
-	}
-	return true;
+	netns = st && st->netns ? st->netns : sk_netns(sk);
+	role = decide(skb, fsk, p, netns, lport, rport, dir);
+	if (!st)
+		st = none;
+	st->netns = netns;
+	st->role = role;
+	st->decided = 1;
+	return st;
+}
+
+/* The slot of a socket's row (key K): the one it keeps, if for K's port. */
+static __always_inline __u32 sock_row(struct vp_sock *st,
+				      const struct vp_key *k)
+{
+	__u64 row = st->row;
+	__u32 slot;
+
+	if ((__u32)row == ((__u32)k->port << 16 | 1))
+		return row >> 32;
+	slot = row_index(k);
+	st->row = (__u64)slot << 32 | (__u32)k->port << 16 | 1;
+	return slot;
 }
 
 static __always_inline int count(struct __sk_buff *skb, int dir)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct vp_sock *st, none = {};
+	struct vp_traffic *t;
 	struct vp_key k = {};
 	__u16 lport, rport;
-	struct vp_sock *st;
 	struct vp_pkt p;
-	struct vp_row *r;
-	__u64 netns;
-	__u8 role;
 
 	if (hooks_only || !sk || parse(skb, &p))
 		return 1;
 	lport = dir == VP_IN ? p.dport : p.sport;
 	rport = dir == VP_IN ? p.sport : p.dport;
 
-	/* The common case: a socket whose role is known, one lookup. */
+	/* The common case: a socket whose role and row are known. */
 	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
-	if (st && st->decided) {
-		netns = st->netns;
-		role = st->role;
-	} else if (!first_packet(skb, sk, &p, lport, rport, dir, &netns,
-				 &role)) {
-		return 1;
+	if (!st || !st->decided) {
+		st = first_packet(skb, sk, &p, lport, rport, dir, &none);
+		if (!st)
+			return 1;
 	}
-
-	row_key(&k, netns, p.proto, role, lport, rport);
-	r = row_get(&k);
-	if (!r)
+	row_key(&k, st->netns, p.proto, st->role, lport, rport);
+	t = traffic(sock_row(st, &k));
+	if (!t)
 		return 1;
-	add(&r->packets[dir], p.segs);
-	add(&r->bytes[dir], p.bytes);
-	add(&r->payload[dir], p.payload);
+	add(&t->packets[dir], p.segs);
+	add(&t->bytes[dir], p.bytes);
+	add(&t->payload[dir], p.payload);
 	if (p.flags & TH_RST)
-		add(&r->resets[dir], 1);
+		add(&t->resets[dir], 1);
 	if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
-		syn_seen(skb, &p, netns, dir);
+		syn_seen(skb, &p, st->netns, dir);
 	return 1;
 }
 
@@ -604,7 +701,7 @@ static __always_inline void syn_key(const struct sock *sk, __u64 netns,
 
 /* SYN to ESTABLISHED, from the first SYN seen by cgroup_skb. */
 static __always_inline void setup_time(const struct sock *sk, struct vp_key *k,
-				       struct vp_row *r)
+				       struct vp_conns *r)
 {
 	struct vp_syn_key s = {};
 	__u64 *t0, us;
@@ -632,7 +729,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate,
 				     int newstate, const struct vp_sock *st)
 {
 	struct vp_key k = {};
-	struct vp_row *r;
+	struct vp_conns *r;
 
 	if (hooks_only || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
@@ -660,7 +757,7 @@ static __always_inline int set_state(const struct sock *sk, int oldstate,
 		return 0;
 
 	tcp_row_key(&k, sk, st);
-	r = row_get(&k);
+	r = conns_get(&k);
 	if (!r)
 		return 0;
 	if (newstate == TCP_ESTABLISHED) {
@@ -684,11 +781,11 @@ static __always_inline int retransmit(const struct sock *sk,
 {
 	const struct tcp_skb_cb *cb = (const void *)skb->cb;
 	struct vp_key k = {};
-	struct vp_row *r;
+	struct vp_conns *r;
 	__u16 segs;
 
 	tcp_row_key(&k, sk, st);
-	r = row_get(&k);
+	r = conns_get(&k);
 	if (!r)
 		return 0;
 	segs = BPF_CORE_READ(cb, tcp_gso_segs);
@@ -745,15 +842,72 @@ static __always_inline bool for_us(unsigned long dst, __u16 proto)
 	return BPF_CORE_READ((struct rt6_info *)dst, rt6i_flags) & RTF_LOCAL;
 }
 
+/*
+ * The last drop a CPU counted and its slots, for the next: drops come in
+ * runs (a full socket, a port scan).  Four words: the namespace; reason
+ * and servers_gen; ports, protocol and direction; the two slots.  A
+ * softirq may run this program again on the CPU while it writes or reads
+ * them, so a check word over the four makes a torn memo a miss.
+ */
+struct vp_drop_memo {
+	__u64 w[4];
+	__u64 check;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vp_drop_memo);
+} vp_drop_memo SEC(".maps");
+
+static __always_inline __u64 memo_check(const __u64 *w)
+{
+	__u64 x = w[0] * 0x9e3779b97f4a7c15ULL ^ w[1] * 0xc2b2ae3d27d4eb4fULL ^
+		  w[2] * 0x165667b19e3779f9ULL ^ w[3] * 0xd6e8feb86659fd93ULL;
+
+	return x ^ x >> 29 ^ 1;	/* never 0, as a memo never written */
+}
+
+/* The slot of drops for D (a row's key and a reason), given if new; 0: none left. */
+static __always_inline __u32 drop_index(const struct vp_drop_key *d)
+{
+	__u32 *i = bpf_map_lookup_elem(&vp_drop_index, d);
+
+	return i ? *i : new_slot(&vp_drop_index, d, &last_drop, n_drops);
+}
+
+/*
+ * The slots of a drop's row and of its reason (0: none), from the ports
+ * and how they are served.
+ */
+static __always_inline __u64 drop_slots(__u64 netns, __u8 l4, __u16 lport,
+					__u16 rport, bool incoming,
+					__u32 reason)
+{
+	struct vp_drop_key d = { .reason = reason };
+	__u8 role;
+
+	if (is_server(netns, l4, lport))
+		role = VP_ROLE_SERVER;
+	else if (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
+							   SKB_DROP_REASON_NO_SOCKET))
+		role = sockless_role(lport, rport);
+	else
+		role = VP_ROLE_CLIENT;
+	row_key(&d.row, netns, l4, role, lport, rport);
+	return row_index(&d.row) | (__u64)drop_index(&d) << 32;
+}
+
 static __always_inline int dropped(__u64 netns, __u16 proto,
 				   const unsigned char *nh, bool incoming,
 				   unsigned long dst, __u32 reason)
 {
-	struct vp_drop_key d = { .reason = reason };
-	__u8 h[48], l4, role;
-	__u16 lport, rport;
-	struct vp_row *r;
-	__u32 off;
+	struct vp_drop_memo *m;
+	struct vp_traffic *t;
+	__u32 off, zero = 0;
+	__u8 h[48], l4;
+	__u64 w[4];
 	__u64 *n;
 
 	if (hooks_only || !netns)
@@ -785,31 +939,39 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 	}
 	if ((l4 != IPPROTO_TCP && l4 != IPPROTO_UDP) || off > sizeof(h) - 4)
 		return 0;
-	lport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 2 : 0)]);
-	rport = bpf_ntohs(*(__u16 *)&h[off + (incoming ? 0 : 2)]);
-	if (is_server(netns, l4, lport))
-		role = VP_ROLE_SERVER;
-	else if (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
-							   SKB_DROP_REASON_NO_SOCKET))
-		role = sockless_role(lport, rport);
-	else
-		role = VP_ROLE_CLIENT;
-	row_key(&d.row, netns, l4, role, lport, rport);
+	/* the ports as they are on the wire: local in the high half */
+	w[0] = netns;
+	w[1] = reason | (__u64)servers_gen << 32;
+	w[2] = (incoming ? *(__u16 *)&h[off + 2] : *(__u16 *)&h[off]) |
+	       (__u32)(incoming ? *(__u16 *)&h[off] : *(__u16 *)&h[off + 2]) << 16 |
+	       (__u64)l4 << 32 | (__u64)incoming << 40;
 
-	r = row_get(&d.row);
-	if (!r)
+	m = bpf_map_lookup_elem(&vp_drop_memo, &zero);
+	if (!m)
 		return 0;
-	add(&r->drops, 1);
+	w[3] = m->w[3];
+	if (m->w[0] != w[0] || m->w[1] != w[1] || m->w[2] != w[2] ||
+	    m->check != memo_check(w)) {
+		w[3] = drop_slots(netns, l4, bpf_ntohs((__u16)w[2]),
+				  bpf_ntohs((__u16)(w[2] >> 16)), incoming,
+				  reason);
+		m->check = 0;
+		__builtin_memcpy(m->w, w, sizeof(w));
+		m->check = memo_check(w);
+	}
+
+	t = traffic((__u32)w[3]);
+	if (!t)
+		return 0;
+	add(&t->drops, 1);
 	if (l4 == IPPROTO_UDP && incoming &&
 	    reason != bpf_core_enum_value(enum skb_drop_reason,
 					  SKB_DROP_REASON_NO_SOCKET))
-		add(&r->rcv_errors, 1);
-
-	n = bpf_map_lookup_elem(&vp_drops, &d);
-	if (!n) {
-		bpf_map_update_elem(&vp_drops, &d, &zero_u64, BPF_NOEXIST);
-		n = bpf_map_lookup_elem(&vp_drops, &d);
-	}
+		add(&t->rcv_errors, 1);
+	off = w[3] >> 32;
+	if (!off)
+		return 0;	/* no slot left for this reason's count */
+	n = bpf_map_lookup_elem(&vp_drop_counts, &off);
 	if (n)
 		add(n, 1);
 	return 0;

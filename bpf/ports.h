@@ -51,25 +51,41 @@ struct vp_key {
 	__u32 pad;		/* zero */
 };
 
-/* The counters of a row, per CPU; vstat sums the CPUs. */
-struct vp_row {
+/*
+ * A row's counters come in two parts, per CPU (vstat sums the CPUs).
+ * What every packet adds to lives in an array, in the slot of the row's
+ * index (vp_index maps a key to it; a socket keeps its row's index, so a
+ * packet finds its slot without hashing).  Slot 0 is the overflow row's.
+ */
+struct vp_traffic {
 	__u64 packets[2];	/* by enum vp_dir; TCP: segments */
 	__u64 bytes[2];		/* IP datagram length */
 	__u64 payload[2];	/* TCP or UDP payload */
+	__u64 resets[2];	/* TCP: RST segments received and sent */
 	__u64 drops;		/* skb:kfree_skb, every reason */
-	/* TCP */
+	__u64 rcv_errors;	/* UDP: datagrams that reached the port but died */
+};
+
+/* What a TCP connection's events add to: in a hash, by the row's key. */
+struct vp_conns {
 	__u64 active;		/* connections opened by connect() */
 	__u64 passive;		/* connections accepted */
 	__s64 established;	/* in ESTABLISHED now (a gauge) */
 	__u64 closed;		/* ended after being established */
-	__u64 resets[2];	/* RST segments received and sent */
 	__u64 retrans;		/* segments retransmitted */
 	__u64 setup_us[VP_HIST_SLOTS];
-	/* UDP */
-	__u64 rcv_errors;	/* datagrams that reached the port but died */
 };
 
-/* Drops by the kernel's reason (enum skb_drop_reason of the kernel). */
+/* A row as vstat shows it: both parts, summed over the CPUs. */
+struct vp_row {
+	struct vp_traffic t;
+	struct vp_conns c;
+};
+
+/*
+ * Drops by the kernel's reason (enum skb_drop_reason of the kernel): a
+ * hash from this key to an index into an array of per-CPU counts.
+ */
 struct vp_drop_key {
 	struct vp_key row;
 	__u32 reason;

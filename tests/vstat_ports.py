@@ -438,9 +438,11 @@ def test_attach_detach_again_and_again():
     c.eq("programs after the rounds", our_programs(0), 0)
     c.eq("pins after the rounds", pinned(), [])
     vstat("ports", "attach", "--rows", "100")
-    c.eq("pins", pinned(), ["drops", "link_egress", "link_ingress",
+    c.eq("pins", pinned(), ["conns", "drop_counts", "drop_index", "index",
+                            "link_egress", "link_ingress",
                             "link_kfree_skb", "link_retransmit",
-                            "link_set_state", "link_sock_create", "rows"])
+                            "link_set_state", "link_sock_create",
+                            "traffic"])
     c.eq("programs", our_programs(6), 6)
     # tp_btf programs are of type "tracing" (raw_tp: "raw_tracepoint").
     link = json.loads(run("bpftool", "-j", "link", "show", "pinned",

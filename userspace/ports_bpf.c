@@ -39,9 +39,21 @@
 #define BPFFS		"/sys/fs/bpf"
 #define VMLINUX_BTF	"/sys/kernel/btf/vmlinux"
 
-/* The tables vstat reads, pinned by these names under VP_PIN_DIR. */
-#define PIN_ROWS	VP_PIN_DIR "/rows"
-#define PIN_DROPS	VP_PIN_DIR "/drops"
+/* The tables vstat reads (bpf/ports.h), pinned under VP_PIN_DIR. */
+struct tables {
+	int index;		/* a row's key: its slot */
+	int traffic;		/* slot: per-packet counters */
+	int conns;		/* a row's key: connections' counters */
+	int drop_index;		/* a row's key and reason: its slot */
+	int drop_counts;	/* slot: drops */
+};
+
+#define N_TABLES	(sizeof(struct tables) / sizeof(int))
+
+/* Their pins' names, in the order of struct tables. */
+static const char *const table_names[N_TABLES] = {
+	"index", "traffic", "conns", "drop_index", "drop_counts",
+};
 
 static const char need_bpf[] =
 	"reading per-port statistics needs CAP_BPF (run as root)";
@@ -135,12 +147,12 @@ static int pin_link(struct bpf_link *l, const char *name)
 	return bpf_link__pin(l, path);
 }
 
-/* The overflow row exists from the start, so it always has its slot. */
+/* The overflow row exists from the start, so it always has its place. */
 static int make_overflow_row(int fd)
 {
 	struct vp_key k = { .role = VP_ROLE_OVERFLOW };
 	int ncpu = libbpf_num_possible_cpus();
-	struct vp_row *zero;
+	struct vp_conns *zero;
 	int err;
 
 	if (ncpu < 1)
@@ -190,8 +202,14 @@ static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 	/* make bench's floor: the hooks alone (tests/bench/ports.sh) */
 	skel->rodata->hooks_only = !strcmp(getenv("VALLEY_BENCH") ?: "",
 					   "hooks-only");
-	bpf_map__set_max_entries(skel->maps.vp_rows, rows);
-	bpf_map__set_max_entries(skel->maps.vp_drops, 4 * rows);
+	/* ROWS slots, the first the overflow row's (ports.bpf.c) */
+	skel->rodata->n_rows = rows;
+	skel->rodata->n_drops = 4 * rows;
+	bpf_map__set_max_entries(skel->maps.vp_index, rows - 1);
+	bpf_map__set_max_entries(skel->maps.vp_traffic, rows);
+	bpf_map__set_max_entries(skel->maps.vp_conns, rows);
+	bpf_map__set_max_entries(skel->maps.vp_drop_index, 4 * rows - 1);
+	bpf_map__set_max_entries(skel->maps.vp_drop_counts, 4 * rows);
 	bpf_map__set_max_entries(skel->maps.vp_servers, rows);
 	err = ports_bpf__load(skel);
 	if (err) {
@@ -225,6 +243,25 @@ static int attach_one(const char *prog, struct bpf_program *p, int cg,
 	return VL_EXIT_OK;
 }
 
+static int pin_tables(const char *prog, struct ports_bpf *skel)
+{
+	struct bpf_map *maps[N_TABLES] = {
+		skel->maps.vp_index, skel->maps.vp_traffic, skel->maps.vp_conns,
+		skel->maps.vp_drop_index, skel->maps.vp_drop_counts,
+	};
+	char path[128];
+	size_t i;
+
+	for (i = 0; i < N_TABLES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", VP_PIN_DIR,
+			 table_names[i]);
+		if (bpf_map__pin(maps[i], path))
+			return fail(prog, "cannot pin the tables under %s: %s",
+				    VP_PIN_DIR, strerror(errno));
+	}
+	return VL_EXIT_OK;
+}
+
 static int load_and_attach(const char *prog, uint32_t rows, int cg)
 {
 	struct ports_bpf *skel = NULL;
@@ -242,7 +279,7 @@ static int load_and_attach(const char *prog, uint32_t rows, int cg)
 		return fail(prog, "the kernel refused the per-port programs: %s (VSTAT_DEBUG=1 shows the verifier's log)",
 			    strerror(-err));
 	}
-	err = make_overflow_row(bpf_map__fd(skel->maps.vp_rows));
+	err = make_overflow_row(bpf_map__fd(skel->maps.vp_conns));
 	if (err) {
 		ports_bpf__destroy(skel);
 		return fail(prog, "cannot make the overflow row: %s",
@@ -257,10 +294,8 @@ static int load_and_attach(const char *prog, uint32_t rows, int cg)
 			 skel->progs.vp_retransmit_raw, -1, "retransmit") ||
 	      attach_one(prog, btf_tp ? skel->progs.vp_kfree_skb :
 			 skel->progs.vp_kfree_skb_raw, -1, "kfree_skb");
-	if (!err && (bpf_map__pin(skel->maps.vp_rows, PIN_ROWS) ||
-		     bpf_map__pin(skel->maps.vp_drops, PIN_DROPS)))
-		err = fail(prog, "cannot pin the tables under %s: %s",
-			   VP_PIN_DIR, strerror(errno));
+	if (!err)
+		err = pin_tables(prog, skel);
 	ports_bpf__destroy(skel);
 	return err ? VL_EXIT_FAIL : VL_EXIT_OK;
 }
@@ -337,33 +372,50 @@ int vp_detach(const char *prog)
 	return VL_EXIT_OK;
 }
 
-/* Open both tables; 0 or a VL_EXIT_* status, with a message. */
-static int open_tables(const char *prog, int *rows, int *drops)
+/* Open the pinned tables; 0 or a VL_EXIT_* status, with a message. */
+static int open_tables(const char *prog, struct tables *tb)
 {
+	int *fd = (int *)tb;
+	char path[128];
+	size_t i, j;
+	int err;
+
 	libbpf_set_print(quiet_print);
-	*rows = bpf_obj_get(PIN_ROWS);
-	if (*rows < 0)
-		return pins_fail(prog, errno);
-	*drops = bpf_obj_get(PIN_DROPS);
-	if (*drops < 0) {
-		close(*rows);
-		return pins_fail(prog, errno);
+	for (i = 0; i < N_TABLES; i++) {
+		snprintf(path, sizeof(path), "%s/%s", VP_PIN_DIR,
+			 table_names[i]);
+		fd[i] = bpf_obj_get(path);
+		if (fd[i] < 0) {
+			err = errno;
+			for (j = 0; j < i; j++)
+				close(fd[j]);
+			return pins_fail(prog, err);
+		}
 	}
 	return 0;
 }
 
-static void sum_row(struct vp_row *sum, const struct vp_row *cpu, int ncpu)
+static void close_tables(struct tables *tb)
 {
-	const __u64 *c = (const __u64 *)cpu;
-	__u64 *s = (__u64 *)sum;
-	size_t i, n = sizeof(*sum) / sizeof(__u64);
+	int *fd = (int *)tb;
+	size_t i;
+
+	for (i = 0; i < N_TABLES; i++)
+		close(fd[i]);
+}
+
+/* Add to SUM the N counters of each of NCPU CPUs' copies in CPUS. */
+static void sum_cpus(__u64 *sum, const __u64 *cpus, size_t n, int ncpu)
+{
+	size_t i;
 	int k;
 
-	memset(sum, 0, sizeof(*sum));
 	for (k = 0; k < ncpu; k++)
 		for (i = 0; i < n; i++)
-			s[i] += c[k * n + i];
+			sum[i] += cpus[k * n + i];
 }
+
+#define N_U64(type)	(sizeof(type) / sizeof(__u64))
 
 static int cmp_entry(const void *a, const void *b)
 {
@@ -380,8 +432,8 @@ static struct vp_entry *find_entry(struct vp_table *t, const struct vp_key *k)
 }
 
 /*
- * Call FN(key, values, arg) for each element of the per-CPU hash FD, its
- * values of every CPU in VALS (ncpu * VAL_SIZE bytes); stop at FN's
+ * Call FN(key, values, arg) for each element of the hash FD, its value
+ * (VAL_SIZE bytes, times NCPU for a per-CPU hash) in VALS; stop at FN's
  * first error.  An element deleted meanwhile is skipped.
  */
 static int each_elem(int fd, size_t key_size, size_t val_size, int ncpu,
@@ -410,29 +462,66 @@ static int each_elem(int fd, size_t key_size, size_t val_size, int ncpu,
 
 struct read_ctx {
 	struct vp_table *t;
+	const struct tables *tb;
 	size_t cap;
 	int ncpu;
-	int fd;		/* of the rows, to reset them */
+	void *buf;	/* ncpu values of the largest kind */
 };
 
-static int add_row(const void *key, void *vals, void *arg)
+/* A new row of key K at the end of T (unsorted now); NULL: no memory. */
+static struct vp_entry *new_entry(struct read_ctx *c, const struct vp_key *k)
 {
-	struct read_ctx *c = arg;
 	struct vp_table *t = c->t;
+	struct vp_entry *e;
 
 	if (t->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 64;
-		struct vp_entry *e = realloc(t->e, cap * sizeof(*e));
 
+		e = realloc(t->e, cap * sizeof(*e));
 		if (!e)
-			return -ENOMEM;
+			return NULL;
 		t->e = e;
 		c->cap = cap;
 	}
-	memset(&t->e[t->n], 0, sizeof(t->e[0]));
-	memcpy(&t->e[t->n].key, key, sizeof(struct vp_key));
-	sum_row(&t->e[t->n].row, vals, c->ncpu);
-	t->n++;
+	e = &t->e[t->n++];
+	memset(e, 0, sizeof(*e));
+	e->key = *k;
+	return e;
+}
+
+/* A row from its slot of per-packet counters. */
+static int add_traffic(const struct vp_key *k, __u32 slot, struct read_ctx *c)
+{
+	struct vp_entry *e;
+
+	if (bpf_map_lookup_elem(c->tb->traffic, &slot, c->buf))
+		return -errno;
+	e = new_entry(c, k);
+	if (!e)
+		return -ENOMEM;
+	sum_cpus((__u64 *)&e->row.t, c->buf, N_U64(struct vp_traffic),
+		 c->ncpu);
+	return 0;
+}
+
+static int add_indexed(const void *key, void *vals, void *arg)
+{
+	return add_traffic(key, *(__u32 *)vals, arg);
+}
+
+/* A row's connections' counters, to its row or to a new one. */
+static int add_conns(const void *key, void *vals, void *arg)
+{
+	struct read_ctx *c = arg;
+	struct vp_entry *e;
+
+	e = find_entry(c->t, key);
+	if (!e) {
+		e = new_entry(c, key);	/* a row with no packets yet */
+		if (!e)
+			return -ENOMEM;
+	}
+	sum_cpus((__u64 *)&e->row.c, vals, N_U64(struct vp_conns), c->ncpu);
 	return 0;
 }
 
@@ -441,16 +530,15 @@ static int add_drops(const void *key, void *vals, void *arg)
 	const struct vp_drop_key *k = key;
 	struct read_ctx *c = arg;
 	struct vp_reason_count *rc;
-	const __u64 *v = vals;
-	struct vp_entry *e;
 	__u64 sum = 0;
-	int i;
+	struct vp_entry *e;
 
+	if (bpf_map_lookup_elem(c->tb->drop_counts, vals, c->buf))
+		return -errno;
+	sum_cpus(&sum, c->buf, 1, c->ncpu);
 	e = find_entry(c->t, &k->row);
-	if (!e)
-		return 0;	/* reset meanwhile */
-	for (i = 0; i < c->ncpu; i++)
-		sum += v[i];
+	if (!e || !sum)
+		return 0;	/* none since a reset */
 	rc = realloc(e->drops, (e->n_drops + 1) * sizeof(*rc));
 	if (!rc)
 		return -ENOMEM;
@@ -461,30 +549,57 @@ static int add_drops(const void *key, void *vals, void *arg)
 	return 0;
 }
 
+static void sort_table(struct vp_table *t)
+{
+	if (t->n)
+		qsort(t->e, t->n, sizeof(t->e[0]), cmp_entry);
+}
+
+static int read_tables(const struct tables *tb, struct read_ctx *c)
+{
+	static const struct vp_key overflow = { .role = VP_ROLE_OVERFLOW };
+	size_t n;
+	int err;
+
+	err = add_traffic(&overflow, 0, c) ?:
+	      each_elem(tb->index, sizeof(struct vp_key), sizeof(__u32), 1,
+			add_indexed, c);
+	if (err)
+		return err;
+	sort_table(c->t);
+	n = c->t->n;
+	err = each_elem(tb->conns, sizeof(struct vp_key),
+			sizeof(struct vp_conns), c->ncpu, add_conns, c);
+	if (err)
+		return err;
+	if (c->t->n != n)
+		sort_table(c->t);
+	return each_elem(tb->drop_index, sizeof(struct vp_drop_key),
+			 sizeof(__u32), 1, add_drops, c);
+}
+
 int vp_read(const char *prog, struct vp_table *t)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct read_ctx c = { .t = t, .ncpu = ncpu };
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	int rows, drops, err;
+	struct tables tb;
+	int err;
 
 	memset(t, 0, sizeof(*t));
-	err = open_tables(prog, &rows, &drops);
+	if (ncpu < 1)
+		return fail(prog, "cannot count the CPUs: %s", strerror(-ncpu));
+	err = open_tables(prog, &tb);
 	if (err)
 		return err;
-	if (!bpf_obj_get_info_by_fd(rows, &info, &len))
+	if (!bpf_obj_get_info_by_fd(tb.traffic, &info, &len))
 		t->max_rows = info.max_entries;
-	err = ncpu < 1 ? ncpu :
-	      each_elem(rows, sizeof(struct vp_key), sizeof(struct vp_row),
-			ncpu, add_row, &c);
-	if (!err && t->n)
-		qsort(t->e, t->n, sizeof(t->e[0]), cmp_entry);
-	if (!err)
-		err = each_elem(drops, sizeof(struct vp_drop_key), sizeof(__u64),
-				ncpu, add_drops, &c);
-	close(rows);
-	close(drops);
+	c.tb = &tb;
+	c.buf = calloc(ncpu, sizeof(struct vp_conns));
+	err = c.buf ? read_tables(&tb, &c) : -ENOMEM;
+	free(c.buf);
+	close_tables(&tb);
 	if (err) {
 		vp_table_free(t);
 		return fail(prog, "cannot read the per-port tables: %s",
@@ -503,11 +618,33 @@ void vp_table_free(struct vp_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Zero a row but its ESTABLISHED gauge. */
-static int zero_row(const void *key, void *vals, void *arg)
+/* Zero SLOT of the per-CPU array FD, of every CPU (ZEROS). */
+static int zero_in(int fd, __u32 slot, const void *zeros)
+{
+	return bpf_map_update_elem(fd, &slot, zeros, BPF_EXIST) ? -errno : 0;
+}
+
+static int zero_traffic(const void *key, void *vals, void *arg)
+{
+	const struct read_ctx *c = arg;
+
+	(void)key;
+	return zero_in(c->tb->traffic, *(__u32 *)vals, c->buf);
+}
+
+static int zero_drops(const void *key, void *vals, void *arg)
+{
+	const struct read_ctx *c = arg;
+
+	(void)key;
+	return zero_in(c->tb->drop_counts, *(__u32 *)vals, c->buf);
+}
+
+/* Zero a row's connections' counters but its ESTABLISHED gauge. */
+static int zero_conns(const void *key, void *vals, void *arg)
 {
 	struct read_ctx *c = arg;
-	struct vp_row *v = vals;
+	struct vp_conns *v = vals;
 	int i;
 
 	for (i = 0; i < c->ncpu; i++) {
@@ -516,18 +653,9 @@ static int zero_row(const void *key, void *vals, void *arg)
 		memset(&v[i], 0, sizeof(v[i]));
 		v[i].established = est;
 	}
-	if (bpf_map_update_elem(c->fd, key, vals, BPF_EXIST) && errno != ENOENT)
+	if (bpf_map_update_elem(c->tb->conns, key, vals, BPF_EXIST) &&
+	    errno != ENOENT)
 		return -errno;
-	return 0;
-}
-
-static int clear_drops(int fd)
-{
-	struct vp_drop_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		if (bpf_map_delete_elem(fd, &k) && errno != ENOENT)
-			return -errno;
 	return 0;
 }
 
@@ -535,21 +663,29 @@ int vp_reset(const char *prog)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct read_ctx c = { .ncpu = ncpu };
-	int rows, drops, err;
+	struct tables tb;
+	int err;
 
 	if (!has_cap(CAP_NET_ADMIN))
 		return fail(prog, "resetting per-port statistics needs CAP_NET_ADMIN");
-	err = open_tables(prog, &rows, &drops);
+	if (ncpu < 1)
+		return fail(prog, "cannot count the CPUs: %s", strerror(-ncpu));
+	err = open_tables(prog, &tb);
 	if (err)
 		return err;
-	c.fd = rows;
-	err = ncpu < 1 ? ncpu :
-	      each_elem(rows, sizeof(struct vp_key), sizeof(struct vp_row),
-			ncpu, zero_row, &c);
-	if (!err)
-		err = clear_drops(drops);
-	close(rows);
-	close(drops);
+	c.tb = &tb;
+	/* zeroes, of every CPU, of the largest per-packet value */
+	c.buf = calloc(ncpu, sizeof(struct vp_traffic));
+	err = !c.buf ? -ENOMEM :
+	      zero_in(tb.traffic, 0, c.buf) ?:	/* the overflow row */
+	      each_elem(tb.index, sizeof(struct vp_key), sizeof(__u32), 1,
+			zero_traffic, &c) ?:
+	      each_elem(tb.drop_index, sizeof(struct vp_drop_key),
+			sizeof(__u32), 1, zero_drops, &c) ?:
+	      each_elem(tb.conns, sizeof(struct vp_key),
+			sizeof(struct vp_conns), ncpu, zero_conns, &c);
+	free(c.buf);
+	close_tables(&tb);
 	if (err)
 		return fail(prog, "cannot reset the per-port tables: %s",
 			    strerror(-err));

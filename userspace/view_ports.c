@@ -159,12 +159,12 @@ static void out_histogram(struct out *o, const struct vp_row *r)
 	int i, last = -1;
 
 	for (i = 0; i < VP_HIST_SLOTS; i++)
-		if (r->setup_us[i])
+		if (r->c.setup_us[i])
 			last = i;
 	if (o->mode == OUT_JSON) {
 		json_arr_open(&o->j, "setup_us_log2");
 		for (i = 0; i < VP_HIST_SLOTS; i++)
-			json_u64(&o->j, NULL, r->setup_us[i]);
+			json_u64(&o->j, NULL, r->c.setup_us[i]);
 		json_arr_close(&o->j);
 		return;
 	}
@@ -180,7 +180,7 @@ static void out_histogram(struct out *o, const struct vp_row *r)
 		else
 			snprintf(label, sizeof(label), "    %lu - %lu",
 				 1ul << (i - 1), (1ul << i) - 1);
-		printf("%-24s %" PRIu64 "\n", label, (uint64_t)r->setup_us[i]);
+		printf("%-24s %" PRIu64 "\n", label, (uint64_t)r->c.setup_us[i]);
 	}
 }
 
@@ -225,27 +225,27 @@ static void out_entry(struct out *o, const struct ports_opts *po,
 		out_str(o, "service", 12, service_name(k));
 		out_str(o, "role", 8, role_names[k->role]);
 	}
-	out_u64(o, "packets_in", 10, r->packets[VP_IN]);
-	out_u64(o, "packets_out", 11, r->packets[VP_OUT]);
-	out_u64(o, "bytes_in", 12, r->bytes[VP_IN]);
-	out_u64(o, "bytes_out", 12, r->bytes[VP_OUT]);
-	out_u64(o, "payload_in", 0, r->payload[VP_IN]);
-	out_u64(o, "payload_out", 0, r->payload[VP_OUT]);
-	out_u64(o, "drops", 7, r->drops);
+	out_u64(o, "packets_in", 10, r->t.packets[VP_IN]);
+	out_u64(o, "packets_out", 11, r->t.packets[VP_OUT]);
+	out_u64(o, "bytes_in", 12, r->t.bytes[VP_IN]);
+	out_u64(o, "bytes_out", 12, r->t.bytes[VP_OUT]);
+	out_u64(o, "payload_in", 0, r->t.payload[VP_IN]);
+	out_u64(o, "payload_out", 0, r->t.payload[VP_OUT]);
+	out_u64(o, "drops", 7, r->t.drops);
 	if (tcp || o->mode != OUT_LINES) {
-		out_u64(o, "active", 0, r->active);
-		out_u64(o, "passive", 0, r->passive);
-		out_u64(o, "conns", 7, r->active + r->passive);
+		out_u64(o, "active", 0, r->c.active);
+		out_u64(o, "passive", 0, r->c.passive);
+		out_u64(o, "conns", 7, r->c.active + r->c.passive);
 		/* Sockets established before attach may close: not below 0. */
 		out_gauge(o, "established", 11,
-			r->established > 0 ? (uint64_t)r->established : 0);
-		out_u64(o, "closed", 0, r->closed);
-		out_u64(o, "resets_in", 0, r->resets[VP_IN]);
-		out_u64(o, "resets_out", 0, r->resets[VP_OUT]);
-		out_u64(o, "retrans", 7, r->retrans);
+			r->c.established > 0 ? (uint64_t)r->c.established : 0);
+		out_u64(o, "closed", 0, r->c.closed);
+		out_u64(o, "resets_in", 0, r->t.resets[VP_IN]);
+		out_u64(o, "resets_out", 0, r->t.resets[VP_OUT]);
+		out_u64(o, "retrans", 7, r->c.retrans);
 	}
 	if (!tcp || o->mode != OUT_LINES)
-		out_u64(o, "rcv_errors", 0, r->rcv_errors);
+		out_u64(o, "rcv_errors", 0, r->t.rcv_errors);
 	if (!o->rates) {
 		out_histogram(o, r);
 		out_drops(o, e);
@@ -273,14 +273,14 @@ static uint64_t sort_value(const struct ports_opts *po, const struct vp_row *r)
 	const char *s = po->sort ? po->sort : "bytes";
 
 	if (!strcmp(s, "packets"))
-		return r->packets[0] + r->packets[1];
+		return r->t.packets[0] + r->t.packets[1];
 	if (!strcmp(s, "conns"))
-		return r->active + r->passive;
+		return r->c.active + r->c.passive;
 	if (!strcmp(s, "drops"))
-		return r->drops;
+		return r->t.drops;
 	if (!strcmp(s, "retrans"))
-		return r->retrans;
-	return r->bytes[0] + r->bytes[1];
+		return r->c.retrans;
+	return r->t.bytes[0] + r->t.bytes[1];
 }
 
 static const struct ports_opts *sorting;
@@ -354,11 +354,11 @@ static void row_sub(struct vp_row *a, const struct vp_row *b)
 	size_t i, n = sizeof(*a) / sizeof(__u64);
 	__u64 *x = (__u64 *)a;
 	const __u64 *y = (const __u64 *)b;
-	__s64 est = a->established;
+	__s64 est = a->c.established;
 
 	for (i = 0; i < n; i++)
 		x[i] = x[i] >= y[i] ? x[i] - y[i] : 0;
-	a->established = est;
+	a->c.established = est;
 }
 
 static int cmp_key(const void *a, const void *b)
@@ -518,13 +518,13 @@ int vstat_ports_block(const struct vstat_ports_live *pl, int max)
 	for (i = 0; i < t->n && lines < max && pl->dt > 0; i++) {
 		const struct vp_entry *e = &t->e[i];
 
-		if (!e->row.bytes[VP_IN] && !e->row.bytes[VP_OUT])
+		if (!e->row.t.bytes[VP_IN] && !e->row.t.bytes[VP_OUT])
 			break;
 		printf("  %-4s %5u %-10.10s %-8s %12.0f %12.0f %10.0f\n",
 		       proto_name(&e->key), e->key.port, service_name(&e->key),
-		       role_names[e->key.role], e->row.bytes[VP_IN] / pl->dt,
-		       e->row.bytes[VP_OUT] / pl->dt,
-		       (e->row.packets[VP_IN] + e->row.packets[VP_OUT]) / pl->dt);
+		       role_names[e->key.role], e->row.t.bytes[VP_IN] / pl->dt,
+		       e->row.t.bytes[VP_OUT] / pl->dt,
+		       (e->row.t.packets[VP_IN] + e->row.t.packets[VP_OUT]) / pl->dt);
 		lines++;
 	}
 	return lines;
