@@ -303,6 +303,29 @@ static __always_inline void row_key(struct vp_key *k, __u64 netns, __u8 proto,
 
 /* --- packets: cgroup_skb ------------------------------------------------ */
 
+/*
+ * What the programs read of the __sk_buff, read once (clang may otherwise
+ * merge loads of different fields into one of a moved context pointer,
+ * which the verifier refuses).
+ */
+struct vp_skb {
+	void *data;
+	void *end;
+	__u32 len;
+	__u32 segs;		/* 1, or the segments of a GSO or GRO packet */
+	__u16 protocol;		/* ETH_P_*, network order */
+};
+
+static __always_inline void vp_skb_read(struct __sk_buff *skb,
+					struct vp_skb *v)
+{
+	v->data = (void *)(long)skb->data;
+	v->end = (void *)(long)skb->data_end;
+	v->len = skb->len;
+	v->segs = skb->gso_segs ?: 1;
+	v->protocol = skb->protocol;
+}
+
 struct vp_pkt {
 	__u32 bytes;		/* IP length of all the segments */
 	__u32 payload;
@@ -320,14 +343,14 @@ struct vp_pkt {
  * may be read (the linear part, or a copy).  -1: not one to count, or
  * its headers are not all there (the caller copies and tries again).
  */
-static __always_inline int parse_headers(struct __sk_buff *skb, void *h,
+static __always_inline int parse_headers(const struct vp_skb *v, void *h,
 					 void *end, struct vp_pkt *p)
 {
-	__u32 hl, off, len = skb->len;
+	__u32 hl, off, len = v->len;
 	struct udphdr *uh;
 	struct tcphdr *th;
 
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+	if (v->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = h;
 
 		if ((void *)(ip + 1) > end)
@@ -337,7 +360,7 @@ static __always_inline int parse_headers(struct __sk_buff *skb, void *h,
 		p->proto = ip->protocol;
 		off = ip->ihl * 4;
 		p->family = AF_INET;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+	} else if (v->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = h;
 
 		if ((void *)(ip6 + 1) > end)
@@ -373,21 +396,21 @@ static __always_inline int parse_headers(struct __sk_buff *skb, void *h,
 		return -2;
 	}
 	/* A GSO or GRO packet stands for SEGS packets of its headers each. */
-	p->segs = skb->gso_segs ?: 1;
+	p->segs = v->segs;
 	p->payload = len > hl ? len - hl : 0;
 	p->bytes = len + (p->segs - 1) * hl;
 	return 0;
 }
 
 /* Usually the headers are in the linear part: read them there. */
-static __always_inline int parse(struct __sk_buff *skb, struct vp_pkt *p)
+static __always_inline int parse(struct __sk_buff *skb,
+				 const struct vp_skb *v, struct vp_pkt *p)
 {
 	__u8 buf[VP_HDR_LEN];
-	__u32 len = skb->len;
+	__u64 len = v->len;	/* 64 bits: 6.1 bounds copies of it too */
 	int err;
 
-	err = parse_headers(skb, (void *)(long)skb->data,
-			    (void *)(long)skb->data_end, p);
+	err = parse_headers(v, v->data, v->end, p);
 	if (err != -1)
 		return err;
 	__builtin_memset(buf, 0, sizeof(buf));
@@ -395,7 +418,7 @@ static __always_inline int parse(struct __sk_buff *skb, struct vp_pkt *p)
 		len = VP_HDR_LEN;
 	if (len < 20 || bpf_skb_load_bytes(skb, 0, buf, len))
 		return -1;
-	return parse_headers(skb, buf, buf + len, p) ? -1 : 0;
+	return parse_headers(v, buf, buf + len, p) ? -1 : 0;
 }
 
 /* The namespace of a socket that has no storage (yet) of ours. */
@@ -422,18 +445,17 @@ static __always_inline void syn_seen(struct __sk_buff *skb, struct vp_pkt *p,
 {
 	struct vp_syn_key s = { .netns = netns, .family = p->family };
 	__u64 now = bpf_ktime_get_ns();
-	__u32 a[8] = {};
+	bool in = dir == VP_IN;
 
+	/* the source address at 12 (IPv4) or 8, the destination's after */
 	if (p->family == AF_INET) {
-		if (bpf_skb_load_bytes(skb, 12, a, 8))
+		if (bpf_skb_load_bytes(skb, in ? 16 : 12, s.laddr, 4) ||
+		    bpf_skb_load_bytes(skb, in ? 12 : 16, s.raddr, 4))
 			return;
-		s.laddr[0] = a[dir == VP_IN ? 1 : 0];
-		s.raddr[0] = a[dir == VP_IN ? 0 : 1];
 	} else {
-		if (bpf_skb_load_bytes(skb, 8, a, 32))
+		if (bpf_skb_load_bytes(skb, in ? 24 : 8, s.laddr, 16) ||
+		    bpf_skb_load_bytes(skb, in ? 8 : 24, s.raddr, 16))
 			return;
-		__builtin_memcpy(s.laddr, &a[dir == VP_IN ? 4 : 0], 16);
-		__builtin_memcpy(s.raddr, &a[dir == VP_IN ? 0 : 4], 16);
 	}
 	s.lport = dir == VP_IN ? p->dport : p->sport;
 	s.rport = dir == VP_IN ? p->sport : p->dport;
@@ -553,22 +575,93 @@ static __always_inline __u32 sock_row(struct vp_sock *st,
 	return slot;
 }
 
-static __always_inline int count(struct __sk_buff *skb, int dir)
+/*
+ * The common case, made short: a packet of a socket that has counted
+ * before, whose row's port the socket itself tells (a server's own port,
+ * a connected client's peer's).  Only the lengths are parsed; anything
+ * unusual (a SYN, headers not in the linear part, IPv6 extension
+ * headers) goes the long way: false.
+ */
+static __always_inline bool count_known(const struct vp_skb *v,
+					struct bpf_sock *sk,
+					const struct vp_sock *st, int dir)
 {
-	struct bpf_sock *sk = skb->sk;
-	struct vp_sock *st, none = {};
+	__u32 len = v->len, segs = v->segs, off, hl;
+	void *data = v->data, *end = v->end;
+	struct vp_traffic *t;
+	__u64 row = st->row;
+	__u8 proto, flags = 0;
+	__u16 port;
+
+	port = st->role == VP_ROLE_SERVER ? sk->src_port :
+					    bpf_ntohs(sk->dst_port);
+	if (!port || (__u32)row != ((__u32)port << 16 | 1))
+		return false;
+	if (v->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr *ip = data;
+
+		if ((void *)(ip + 1) > end ||
+		    (ip->frag_off & bpf_htons(IP_OFFSET)))
+			return false;
+		proto = ip->protocol;
+		off = ip->ihl * 4;
+	} else if (v->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6 = data;
+
+		if ((void *)(ip6 + 1) > end)
+			return false;
+		proto = ip6->nexthdr;
+		off = sizeof(*ip6);
+	} else {
+		return false;
+	}
+	if (off > VP_HDR_LEN - sizeof(struct tcphdr))
+		return false;
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = data + off;
+
+		if ((void *)(th + 1) > end)
+			return false;
+		flags = ((__u8 *)th)[13];
+		if (flags & TH_SYN)
+			return false;	/* set-up time: the long way */
+		hl = off + th->doff * 4;
+	} else if (proto == IPPROTO_UDP) {
+		hl = off + sizeof(struct udphdr);
+	} else {
+		return false;
+	}
+	t = traffic(row >> 32);
+	if (!t)
+		return true;
+	add(&t->packets[dir], segs);
+	add(&t->bytes[dir], len + (segs - 1) * hl);
+	add(&t->payload[dir], len > hl ? len - hl : 0);
+	if (flags & TH_RST)
+		add(&t->resets[dir], 1);
+	return true;
+}
+
+/*
+ * Any packet: its ports parsed, its socket's role decided if new.  A
+ * function of its own, so that the short way does not pay for its stack.
+ */
+static __noinline int count_parsed(struct __sk_buff *skb,
+				   struct bpf_sock *sk, struct vp_sock *st,
+				   int dir)
+{
+	struct vp_sock none = {};
+	struct vp_skb v;
 	struct vp_traffic *t;
 	struct vp_key k = {};
 	__u16 lport, rport;
 	struct vp_pkt p;
 
-	if (hooks_only || !sk || parse(skb, &p))
+	vp_skb_read(skb, &v);
+	if (parse(skb, &v, &p))
 		return 1;
 	lport = dir == VP_IN ? p.dport : p.sport;
 	rport = dir == VP_IN ? p.sport : p.dport;
-
-	/* The common case: a socket whose role and row are known. */
-	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
 	if (!st || !st->decided) {
 		st = first_packet(skb, sk, &p, lport, rport, dir, &none);
 		if (!st)
@@ -586,6 +679,24 @@ static __always_inline int count(struct __sk_buff *skb, int dir)
 	if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
 		syn_seen(skb, &p, st->netns, dir);
 	return 1;
+}
+
+static __always_inline int count(struct __sk_buff *skb, int dir)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct vp_sock *st;
+	struct vp_skb v;
+
+	if (hooks_only || !sk)
+		return 1;
+	/* first the call, so that nothing need be kept across it */
+	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
+	if (st) {
+		vp_skb_read(skb, &v);
+		if (count_known(&v, sk, st, dir))
+			return 1;
+	}
+	return count_parsed(skb, sk, st, dir);
 }
 
 SEC("cgroup_skb/ingress")
@@ -825,7 +936,7 @@ int BPF_PROG(vp_retransmit_raw, const struct sock *sk,
 }
 
 /*
- * A TCP or UDP packet the kernel dropped: its IP header at NH, read once.
+ * A TCP or UDP packet the kernel dropped, its network header at NH.
  * An incoming packet for a port nobody has (no_socket) is an attempt on
  * that port's service: a server row.
  */
@@ -844,13 +955,16 @@ static __always_inline bool for_us(unsigned long dst, __u16 proto)
 
 /*
  * The last drop a CPU counted and its slots, for the next: drops come in
- * runs (a full socket, a port scan).  Four words: the namespace; reason
- * and servers_gen; ports, protocol and direction; the two slots.  A
- * softirq may run this program again on the CPU while it writes or reads
- * them, so a check word over the four makes a torn memo a miss.
+ * runs (a full socket, a port scan).  Five words: the namespace; reason
+ * and servers_gen; ports, protocol and direction; the route of an
+ * incoming packet (it was for this host); the two slots.  A softirq may
+ * run this program again on the CPU while it writes or reads them, so a
+ * check word over the five makes a torn memo a miss.
  */
+#define MEMO_WORDS	5
+
 struct vp_drop_memo {
-	__u64 w[4];
+	__u64 w[MEMO_WORDS];
 	__u64 check;
 };
 
@@ -864,7 +978,8 @@ struct {
 static __always_inline __u64 memo_check(const __u64 *w)
 {
 	__u64 x = w[0] * 0x9e3779b97f4a7c15ULL ^ w[1] * 0xc2b2ae3d27d4eb4fULL ^
-		  w[2] * 0x165667b19e3779f9ULL ^ w[3] * 0xd6e8feb86659fd93ULL;
+		  w[2] * 0x165667b19e3779f9ULL ^ w[3] * 0xd6e8feb86659fd93ULL ^
+		  w[4] * 0xff51afd7ed558ccdULL;
 
 	return x ^ x >> 29 ^ 1;	/* never 0, as a memo never written */
 }
@@ -899,68 +1014,91 @@ static __always_inline __u64 drop_slots(__u64 netns, __u8 l4, __u16 lport,
 	return row_index(&d.row) | (__u64)drop_index(&d) << 32;
 }
 
-static __always_inline int dropped(__u64 netns, __u16 proto,
-				   const unsigned char *nh, bool incoming,
-				   unsigned long dst, __u32 reason)
+/*
+ * The protocol and the ports (as on the wire, local port first) of a
+ * dropped packet whose network header is at NH; false if not TCP or UDP,
+ * or a fragment that is not the first.
+ */
+static __always_inline bool drop_ports(__u16 proto, const unsigned char *nh,
+				       bool incoming, __u8 *l4, __u32 *ports)
 {
-	struct vp_drop_memo *m;
-	struct vp_traffic *t;
-	__u32 off, zero = 0;
-	__u8 h[48], l4;
-	__u64 w[4];
-	__u64 *n;
+	__u8 h[24];
+	__u16 p[2];
+	__u32 off;
 
-	if (hooks_only || !netns)
-		return 0;
-	/* Not ours: another host's frame (promiscuous), forwarded traffic. */
-	if (incoming &&
-	    (reason == bpf_core_enum_value(enum skb_drop_reason,
-					   SKB_DROP_REASON_OTHERHOST) ||
-	     !for_us(dst, proto)))
-		return 0;
+	/* An IPv4 header without options and the ports, in one read. */
 	if (bpf_probe_read_kernel(h, sizeof(h), nh))
-		return 0;
+		return false;
 	if (proto == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = (void *)h;
 
 		if (ip->version != 4 || (ip->frag_off & bpf_htons(IP_OFFSET)))
-			return 0;
-		l4 = ip->protocol;
+			return false;
+		*l4 = ip->protocol;
 		off = ip->ihl * 4;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = (void *)h;
 
 		if (ip6->version != 6)
-			return 0;
-		l4 = ip6->nexthdr;
+			return false;
+		*l4 = ip6->nexthdr;
 		off = sizeof(*ip6);
 	} else {
-		return 0;
+		return false;
 	}
-	if ((l4 != IPPROTO_TCP && l4 != IPPROTO_UDP) || off > sizeof(h) - 4)
+	if (*l4 != IPPROTO_TCP && *l4 != IPPROTO_UDP)
+		return false;
+	if (off == sizeof(struct iphdr))
+		__builtin_memcpy(p, &h[off], sizeof(p));
+	else if (bpf_probe_read_kernel(p, sizeof(p), nh + off))
+		return false;
+	*ports = incoming ? p[1] | (__u32)p[0] << 16 : p[0] | (__u32)p[1] << 16;
+	return true;
+}
+
+static __always_inline int dropped(__u64 netns, __u16 proto,
+				   const unsigned char *nh, bool incoming,
+				   unsigned long dst, __u32 reason)
+{
+	__u64 w[MEMO_WORDS], slots;
+	struct vp_drop_memo *m;
+	struct vp_traffic *t;
+	__u32 ports, slot, zero = 0;
+	__u64 *n;
+	__u8 l4;
+
+	if (hooks_only || !netns)
 		return 0;
-	/* the ports as they are on the wire: local in the high half */
+	/* Another host's frame (promiscuous): not ours. */
+	if (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,
+						      SKB_DROP_REASON_OTHERHOST))
+		return 0;
+	if (!drop_ports(proto, nh, incoming, &l4, &ports))
+		return 0;
 	w[0] = netns;
 	w[1] = reason | (__u64)servers_gen << 32;
-	w[2] = (incoming ? *(__u16 *)&h[off + 2] : *(__u16 *)&h[off]) |
-	       (__u32)(incoming ? *(__u16 *)&h[off] : *(__u16 *)&h[off + 2]) << 16 |
-	       (__u64)l4 << 32 | (__u64)incoming << 40;
+	w[2] = ports | (__u64)l4 << 32 | (__u64)incoming << 40;
+	w[3] = incoming ? dst : 0;
 
 	m = bpf_map_lookup_elem(&vp_drop_memo, &zero);
 	if (!m)
 		return 0;
-	w[3] = m->w[3];
+	w[4] = m->w[4];
 	if (m->w[0] != w[0] || m->w[1] != w[1] || m->w[2] != w[2] ||
-	    m->check != memo_check(w)) {
-		w[3] = drop_slots(netns, l4, bpf_ntohs((__u16)w[2]),
-				  bpf_ntohs((__u16)(w[2] >> 16)), incoming,
+	    m->w[3] != w[3] || m->check != memo_check(w)) {
+		/* Forwarded traffic is not ours either. */
+		if (incoming && !for_us(dst, proto))
+			return 0;
+		w[4] = drop_slots(netns, l4, bpf_ntohs((__u16)ports),
+				  bpf_ntohs((__u16)(ports >> 16)), incoming,
 				  reason);
 		m->check = 0;
 		__builtin_memcpy(m->w, w, sizeof(w));
 		m->check = memo_check(w);
 	}
+	slots = w[4];
 
-	t = traffic((__u32)w[3]);
+	t = traffic((__u32)slots);
 	if (!t)
 		return 0;
 	add(&t->drops, 1);
@@ -968,10 +1106,10 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 	    reason != bpf_core_enum_value(enum skb_drop_reason,
 					  SKB_DROP_REASON_NO_SOCKET))
 		add(&t->rcv_errors, 1);
-	off = w[3] >> 32;
-	if (!off)
+	slot = slots >> 32;
+	if (!slot)
 		return 0;	/* no slot left for this reason's count */
-	n = bpf_map_lookup_elem(&vp_drop_counts, &off);
+	n = bpf_map_lookup_elem(&vp_drop_counts, &slot);
 	if (n)
 		add(n, 1);
 	return 0;

@@ -268,13 +268,17 @@ static int load_and_attach(const char *prog, uint32_t rows, int cg)
 	bool btf_tp = true;
 	int err;
 
+	/*
+	 * vp_attach() saw the capabilities: EACCES here is the verifier
+	 * refusing a program, which the raw tracepoints may still mend.
+	 */
 	err = load(&skel, rows, btf_tp);
-	if (err && err != -EPERM && err != -EACCES) {
+	if (err && err != -EPERM) {
 		btf_tp = false;
 		err = load(&skel, rows, btf_tp);
 	}
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
+		if (err == -EPERM)
 			return fail(prog, "%s", need_bpf);
 		return fail(prog, "the kernel refused the per-port programs: %s (VSTAT_DEBUG=1 shows the verifier's log)",
 			    strerror(-err));
