@@ -571,7 +571,11 @@ static __always_inline __u32 sock_row(struct vp_sock *st,
 	if ((__u32)row == ((__u32)k->port << 16 | 1))
 		return row >> 32;
 	slot = row_index(k);
-	st->row = (__u64)slot << 32 | (__u32)k->port << 16 | 1;
+	/*
+	 * Port 0 is not kept: count_known() takes it for an unconnected
+	 * client's, whose next packet may be for any port.
+	 */
+	st->row = k->port ? (__u64)slot << 32 | (__u32)k->port << 16 | 1 : 0;
 	return slot;
 }
 
@@ -595,13 +599,16 @@ static __always_inline bool count_known(const struct vp_skb *v,
 
 	port = st->role == VP_ROLE_SERVER ? sk->src_port :
 					    bpf_ntohs(sk->dst_port);
-	if (!port || (__u32)row != ((__u32)port << 16 | 1))
+	if ((__u32)row != ((__u32)port << 16 | 1))
 		return false;
+	/*
+	 * A socket's packets are whole here: reassembled before ingress,
+	 * fragmented after egress.
+	 */
 	if (v->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data;
 
-		if ((void *)(ip + 1) > end ||
-		    (ip->frag_off & bpf_htons(IP_OFFSET)))
+		if ((void *)(ip + 1) > end)
 			return false;
 		proto = ip->protocol;
 		off = ip->ihl * 4;

@@ -305,6 +305,56 @@ def test_udp_receive_buffer_full():
     srv.close()
 
 
+SO_ATTACH_FILTER = 26
+
+
+def drop_all_filter(sock):
+    """A classic BPF socket filter that drops every datagram ("ret #0")."""
+    insn = struct.pack("HBBI", 0x06, 0, 0, 0)
+    buf = ctypes.create_string_buffer(insn)
+    sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER,
+                    struct.pack("HL", 1, ctypes.addressof(buf)))
+    return buf  # the kernel copies it, but keep it alive until then
+
+
+def test_drop_reasons_of_one_flow():
+    """A run of drops that changes reason counts each under its own."""
+    two_hosts()
+    port = 6002
+    n, m = (40, 5) if DEBUG else (120, 9)
+    with In(B):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        srv.bind(("0.0.0.0", port))
+    with In(A):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cli.connect((B4, port))
+    for _ in range(n):
+        cli.send(b"r" * 1000)
+    time.sleep(0.5)
+    srv.setblocking(False)
+    got = 0
+    while True:
+        try:
+            srv.recv(2000)
+            got += 1
+        except BlockingIOError:
+            break
+    drop_all_filter(srv)
+    for _ in range(m):
+        cli.send(b"s" * 10)
+    time.sleep(0.3)
+    rb = ports(B).get(("udp", port, "server"), {})
+    c = Check()
+    c.eq("some dropped for the buffer", got < n, True)
+    c.eq("drops by reason", rb.get("drops_by_reason"),
+         {"socket_rcvbuff": n - got, "socket_filter": m})
+    c.eq("drops", rb.get("drops"), n - got + m)
+    c.done()
+    cli.close()
+    srv.close()
+
+
 def test_udp_to_a_closed_port():
     """"No socket" drops equal the port unreachables the kernel sent."""
     two_hosts()
@@ -783,6 +833,7 @@ def main():
     tests = [test_tcp_exchange_against_tcp_info,
              test_udp_datagrams_of_known_sizes,
              test_udp_receive_buffer_full,
+             test_drop_reasons_of_one_flow,
              test_udp_to_a_closed_port,
              test_tcp_connect_to_a_closed_port,
              test_retransmits_against_tcp_info,
