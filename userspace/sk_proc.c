@@ -47,7 +47,7 @@ void sk_procs_add(struct sk_procs *ps, uint32_t ino, int pid, int fd,
 		ps->h = h;
 		ps->cap = cap;
 	}
-	ps->h[ps->n] = (struct holder){ ino, pid, fd, comm, -1 };
+	ps->h[ps->n] = (struct holder){ ino, pid, fd, comm };
 	ps->n++;
 }
 
@@ -103,6 +103,11 @@ static void scan_pid(struct sk_procs *ps, int pid)
 	closedir(d);
 }
 
+static size_t slot_of(const struct sk_procs *ps, uint32_t ino)
+{
+	return (ino * 2654435761U) & (ps->nslot - 1);
+}
+
 struct sk_procs *sk_procs_scan(void)
 {
 	struct sk_procs *ps = calloc(1, sizeof(*ps));
@@ -135,22 +140,27 @@ struct sk_procs *sk_procs_scan(void)
 			closedir(d);
 		}
 	}
-	ps->nbucket = 1;
-	while (ps->nbucket < ps->n * 2)
-		ps->nbucket <<= 1;
-	ps->bucket = malloc(ps->nbucket * sizeof(int));
-	if (!ps->bucket) {
+	ps->nslot = 2;
+	while (ps->nslot < ps->n * 2)
+		ps->nslot <<= 1;
+	ps->slot = calloc(ps->nslot, sizeof(*ps->slot));
+	if (!ps->slot) {
 		sk_procs_free(ps);
 		return NULL;
 	}
-	memset(ps->bucket, 0xff, ps->nbucket * sizeof(int));
-	/* Backwards, so that each chain lists its holders by pid and fd. */
-	for (i = ps->n; i-- > 0;) {
-		size_t b = (ps->h[i].ino * 2654435761U) & (ps->nbucket - 1);
+	/* In the order found, so that a socket's holders come by pid and fd. */
+	for (i = 0; i < ps->n; i++) {
+		size_t b = slot_of(ps, ps->h[i].ino);
 
-		ps->h[i].next = ps->bucket[b];
-		ps->bucket[b] = i;
+		if (!ps->h[i].ino)
+			continue;
+		while (ps->slot[b].ino)
+			b = (b + 1) & (ps->nslot - 1);
+		ps->slot[b] = ps->h[i];
 	}
+	free(ps->h);
+	ps->h = NULL;
+	ps->n = ps->cap = 0;
 	return ps;
 }
 
@@ -159,7 +169,7 @@ void sk_procs_free(struct sk_procs *ps)
 	if (!ps)
 		return;
 	free(ps->h);
-	free(ps->bucket);
+	free(ps->slot);
 	free(ps->comms);
 	free(ps);
 }
@@ -168,13 +178,13 @@ void sk_procs_each(const struct sk_procs *ps, uint32_t ino,
 		   void (*fn)(const char *comm, int pid, int fd, void *data),
 		   void *data)
 {
-	int i;
+	size_t b;
 
 	if (!ps || !ino)
 		return;
-	i = ps->bucket[(ino * 2654435761U) & (ps->nbucket - 1)];
-	for (; i >= 0; i = ps->h[i].next)
-		if (ps->h[i].ino == ino)
-			fn(ps->comms + ps->h[i].comm, ps->h[i].pid,
-			   ps->h[i].fd, data);
+	for (b = slot_of(ps, ino); ps->slot[b].ino; b = (b + 1) & (ps->nslot - 1))
+		if (ps->slot[b].ino == ino)
+			fn(ps->comms + ps->slot[b].comm, ps->slot[b].pid,
+			   ps->slot[b].fd, data);
 }
+
