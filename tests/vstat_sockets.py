@@ -542,6 +542,7 @@ def test_processes():
     main.bind(("127.0.0.1", 0))
     main.listen()
     got = {}
+    many = []
 
     def thread():
         got["t"] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -581,11 +582,26 @@ def test_processes():
             want = f'users:(("python3",pid={me},fd={main.fileno()}))'
             if not text.rstrip().endswith(want):
                 raise Failed(f"text: {text!r}, want it to end with {want}")
+        # Many sockets: the dump's replies come in many datagrams, which
+        # vstat keeps while the process map is made, then hands on.
+        for _ in range(600):
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind(("127.0.0.1", 0))
+            many.append(u)
+        for how in ({"VALLEY_PROCS": "bpf"}, {"VALLEY_PROCS": "proc"}):
+            rows = vstat_json("-a", "-p", "-u", "-4", extra=how)
+            by_ino = {x["inode"]: x.get("processes") for x in rows}
+            wrong = [u.fileno() for u in many if by_ino.get(ino(u)) !=
+                     [{"name": "python3", "pid": me, "fd": u.fileno()}]]
+            expect(f"600 sockets' holders {how}: wrong for fds", wrong[:5],
+                   [])
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         main.close()
         got["t"].close()
+        for u in many:
+            u.close()
 
 
 def test_sort():

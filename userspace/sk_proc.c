@@ -3,10 +3,14 @@
  * vstat sockets -p: which processes hold which sockets, in a hash by
  * inode: from a BPF task_file iterator (sk_proc_bpf.c) where the kernel
  * and the caller's privileges allow it, else from one pass over
- * /proc/PID/fd keeping only the descriptors that are sockets.
+ * /proc/PID/fd keeping only the descriptors that are sockets.  The scan
+ * may run in a thread of its own (sk_procs_start), while the kernel
+ * starts on the sock_diag dump.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,3 +192,46 @@ void sk_procs_each(const struct sk_procs *ps, uint32_t ino,
 			   ps->slot[b].fd, data);
 }
 
+struct sk_scan {
+	pthread_t thread;
+	atomic_bool done;
+	struct sk_procs *ps;
+};
+
+static void *scan_thread(void *arg)
+{
+	struct sk_scan *s = arg;
+
+	s->ps = sk_procs_scan();
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+struct sk_scan *sk_procs_start(void)
+{
+	struct sk_scan *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	atomic_init(&s->done, false);
+	if (pthread_create(&s->thread, NULL, scan_thread, s)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool sk_procs_done(struct sk_scan *s)
+{
+	return atomic_load(&s->done);
+}
+
+struct sk_procs *sk_procs_take(struct sk_scan *s)
+{
+	struct sk_procs *ps;
+
+	pthread_join(s->thread, NULL);
+	ps = s->ps;
+	free(s);
+	return ps;
+}

@@ -45,6 +45,8 @@ struct view {
 	struct sk_filter filter;
 	struct sk_bc bc;
 	struct sk_procs *ps;
+	struct sk_scan *scan;		/* -p's map, while a thread makes it */
+	bool procs_failed;
 	int addr_width;
 	unsigned long count[SK_KINDS][SK_STATES];
 	bool users_open, raw_asked, oom;
@@ -359,6 +361,21 @@ static int by_key(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
+/* -p's map: taken from its thread (which it waits for if WAIT). */
+static bool procs_ready(void *data, bool wait)
+{
+	struct view *v = data;
+
+	if (!v->scan)
+		return true;
+	if (!wait && !sk_procs_done(v->scan))
+		return false;
+	v->ps = sk_procs_take(v->scan);
+	v->scan = NULL;
+	v->procs_failed = !v->ps;
+	return true;
+}
+
 static void row(const struct sk_row *r, void *data)
 {
 	struct view *v = data;
@@ -376,7 +393,9 @@ static void row(const struct sk_row *r, void *data)
 			v->oom = true;
 		return;
 	}
-	print_row(v, r);
+	procs_ready(v, true);
+	if (!v->procs_failed)
+		print_row(v, r);
 }
 
 /* ---- the listing ---- */
@@ -735,6 +754,13 @@ static int addr_width(void)
 	return w < 20 ? 20 : w > 48 ? 48 : w;
 }
 
+static int no_procs(void)
+{
+	fprintf(stderr, "%s: cannot tell which processes hold the sockets\n",
+		VSTAT_PROG);
+	return VL_EXIT_FAIL;
+}
+
 int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 {
 	struct view *v = calloc(1, sizeof(*v));
@@ -770,17 +796,22 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 		ret = VL_EXIT_FAIL;
 		goto out;
 	}
-	if (v->procs) {
-		v->ps = sk_procs_scan();
-		if (!v->ps) {
-			fprintf(stderr, "%s: cannot tell which processes hold the sockets\n",
-				VSTAT_PROG);
-			ret = VL_EXIT_FAIL;
-			goto out;
+	/*
+	 * -p: the process map is made in a thread while the kernel starts on
+	 * the dump; the replies wait for it (sk_diag_hold).
+	 */
+	if (v->procs && !v->summary) {
+		v->scan = sk_procs_start();
+		if (!v->scan) {
+			v->ps = sk_procs_scan();
+			v->procs_failed = !v->ps;
+		} else if (!v->events) {
+			sk_diag_hold(procs_ready, v);
 		}
 	}
 	if (v->events) {
-		ret = events(v, nl);
+		procs_ready(v, true);
+		ret = v->procs_failed ? no_procs() : events(v, nl);
 		goto out;
 	}
 	if (!v->summary) {
@@ -788,6 +819,10 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 		pr_list_open(&v->p, NULL);
 	}
 	ret = dumps(v, nl);
+	sk_diag_hold(NULL, NULL);
+	procs_ready(v, true);
+	if (!ret && v->procs_failed)
+		ret = no_procs();
 	if (!ret && v->oom) {
 		fprintf(stderr, "%s: out of memory\n", VSTAT_PROG);
 		ret = VL_EXIT_FAIL;
@@ -811,6 +846,8 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 out:
 	if (nl)
 		mnl_socket_close(nl);
+	if (v->scan)
+		sk_procs_free(sk_procs_take(v->scan));
 	sk_procs_free(v->ps);
 	sk_filter_free(&v->filter);
 	free_kept(v);
