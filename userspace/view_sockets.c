@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -801,6 +802,8 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 	 * the dump; the replies wait for it (sk_diag_hold).
 	 */
 	if (v->procs && !v->summary) {
+		/* only this thread writes: no lock a call */
+		__fsetlocking(stdout, FSETLOCKING_BYCALLER);
 		v->scan = sk_procs_start();
 		if (!v->scan) {
 			v->ps = sk_procs_scan();
