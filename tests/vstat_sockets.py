@@ -10,13 +10,17 @@
 # build of vstat (VSTAT to change).  Output is KTAP.
 
 import errno
+import fcntl
 import json
 import os
+import pty
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -459,7 +463,7 @@ def test_other_namespace_and_summary():
         text = run(VSTAT, "sockets", "-N", NS, "-t", "-a", "-n",
                    "-H").stdout.splitlines()
         expect("text lines", len(text), len(ss))
-        want = "tcp    LISTEN          0      7 127.0.0.1:7001"
+        want = "tcp   LISTEN      0      7 127.0.0.1:7001"
         if not any(t.startswith(want + " ") for t in text):
             raise Failed(f"no line '{want}' in {text}")
         here = {r["inode"] for r in vstat_json("-a")}
@@ -516,15 +520,44 @@ def test_json_and_extras():
             socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0")
             .decode())
         expect("listener timer", rows[ino(lst)]["timer"]["name"], "off")
+        # -O: one line a socket; the columns as wide as their widest cell
+        # or title ("Local Address:Port")
         text = run(VSTAT, "sockets", "-t", "-a", "-n", "-e", "-m", "-H",
-                   e).stdout
+                   "-O", e).stdout
         line = [t for t in text.splitlines() if f"ino:{ino(s)} " in t]
         expect("text lines for the server", len(line), 1)
-        want = f"tcp    ESTAB         990      0 127.0.0.1:{port} "
+        want = f"tcp   ESTAB     990      0 {f'127.0.0.1:{port}':18} "
         if not line[0].startswith(want) or \
            f" uid:0 sk:{rs['cookie']:x} skmem:(r" not in line[0] or \
            f",rb{rs['skmem']['rcvbuf']}," not in line[0]:
-            raise Failed(f"text line: {line[0]!r}")
+            raise Failed(f"text line: {line[0]!r}, want {want!r}...")
+        # without -O, as ss: memory and TCP information on a line of their
+        # own, after a tab; -e, -o and -p stay on the socket's line
+        for opts, n in ((("-e", "-m", "-i", "-o", "-p"), 6),
+                        (("-e", "-m", "-i", "-o", "-p", "-O"), 3),
+                        (("-e", "-o", "-p"), 3)):
+            text = run(VSTAT, "sockets", "-t", "-a", "-n", "-H", *opts,
+                       e).stdout.splitlines()
+            expect(f"lines with {' '.join(opts)}", len(text), n)
+            first = [i for i, t in enumerate(text) if f"ino:{ino(s)} " in t]
+            expect(f"server's lines with {' '.join(opts)}", len(first), 1)
+            t = text[first[0]]
+            for w in ("timer:(", f"uid:0 sk:{rs['cookie']:x}",
+                      f'users:(("python3",pid={os.getpid()},fd={s.fileno()}))'):
+                if w not in t:
+                    raise Failed(f"{' '.join(opts)}: no {w!r} in {t!r}")
+            if "-m" not in opts:
+                if "skmem" in "".join(text) or "rtt:" in "".join(text):
+                    raise Failed(f"{' '.join(opts)}: {text}")
+            elif "-O" in opts:
+                if " skmem:(r" not in t or " rtt:" not in t:
+                    raise Failed(f"-O: not on one line: {t!r}")
+            else:
+                nxt = text[first[0] + 1]
+                if " skmem" in t or not nxt.startswith("\t skmem:(r") \
+                   or " rtt:" not in nxt or \
+                   " bytes_received:1000 " not in nxt:
+                    raise Failed(f"the line after the server's: {nxt!r}")
         # ports by name without -n
         text = run(VSTAT, "sockets", "-t", "-l", "-H",
                    f"sport = :{port}").stdout
@@ -635,6 +668,81 @@ def test_sort():
                 "not 'size'"))
     finally:
         for x in socks:
+            x.close()
+
+
+def pty_run(args, cols):
+    """ARGS with its stdout on a terminal COLS wide (no COLUMNS)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols,
+                                                       0, 0))
+    e = env()
+    e.pop("COLUMNS", None)
+    p = subprocess.Popen(args, stdout=slave, stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            b = os.read(master, 65536)
+        except OSError:         # EIO: the terminal's other end has gone
+            break
+        if not b:
+            break
+        out += b
+    os.close(master)
+    if p.wait() != 0:
+        raise Failed(f"{' '.join(args)}: exit {p.returncode}")
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_columns():
+    """Columns as wide as their widest cell or title, fitted to the
+    terminal (COLUMNS, else the terminal's width, else 80): addresses give
+    up their room, down to their titles' width."""
+    lst = socket.socket(socket.AF_INET6)
+    lst.bind(("::ffff:127.0.0.1", 0))
+    lst.listen(5)
+    port = lst.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", port))
+    s, _ = lst.accept()
+    try:
+        addr = f"[::ffff:127.0.0.1]:{port}"
+        peer = f"[::ffff:127.0.0.1]:{c.getsockname()[1]}"
+        args = (VSTAT, "sockets", "-t", "-a", "-n", f"sport = :{port}")
+        wide = max(len(addr), len(peer))
+
+        def lines(cols, pty_cols=None):
+            if pty_cols:
+                return pty_run(args, pty_cols).splitlines()
+            extra = {"COLUMNS": str(cols)} if cols else {}
+            e = env(extra)
+            if not cols:
+                e.pop("COLUMNS", None)
+            return subprocess.run(args, capture_output=True, text=True,
+                                  env=e, check=True).stdout.splitlines()
+
+        # wide enough: the data's widths
+        want_wide = [
+            f"Netid State  Recv-Q Send-Q {'Local Address:Port':{wide}} "
+            f"{'Peer Address:Port':{len(peer)}} ",
+            f"tcp   LISTEN      0      5 {addr:{wide}} {'*:*':{len(peer)}} ",
+            f"tcp   ESTAB       0      0 {addr:{wide}} {peer:{len(peer)}} "]
+        # 60 columns: 28 for the first four, 30 for the addresses, and
+        # never narrower than their titles
+        want_narrow = [
+            "Netid State  Recv-Q Send-Q Local Address:Port "
+            "Peer Address:Port ",
+            f"tcp   LISTEN      0      5 {addr:18} {'*:*':17} ",
+            f"tcp   ESTAB       0      0 {addr:18} {peer:17} "]
+        for what, got, want in (
+                ("COLUMNS=200", lines(200), want_wide),
+                ("COLUMNS=60", lines(60), want_narrow),
+                ("no terminal, 80 columns", lines(None), want_wide),
+                ("a terminal of 200 columns", lines(None, 200), want_wide),
+                ("a terminal of 60 columns", lines(None, 60), want_narrow)):
+            expect(what, sorted(got), sorted(want))
+    finally:
+        for x in (lst, c, s):
             x.close()
 
 
@@ -800,7 +908,8 @@ def test_without_valley_module():
 def main():
     tests = [test_same_sockets_as_ss, test_filters_as_ss,
              test_malformed_filters, test_other_namespace_and_summary,
-             test_json_and_extras, test_sort, test_processes, test_events,
+             test_json_and_extras, test_columns,
+             test_sort, test_processes, test_events,
              test_resolver_that_never_answers, test_without_valley_module]
     return run_tests(tests, (OSError, ValueError, KeyError))
 
