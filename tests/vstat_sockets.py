@@ -746,6 +746,51 @@ def test_columns():
             x.close()
 
 
+def test_service_names():
+    """Ports by name: valley's service table (when valley.ko is loaded),
+    then /etc/services; -n numeric."""
+    known = {}
+    with open("/etc/services") as f:
+        for line in f:
+            t = line.split()
+            if len(t) >= 2 and not t[0].startswith("#") and \
+               t[1].endswith("/tcp"):
+                known.setdefault(int(t[1].split("/")[0]), t[0])
+    lst = None
+    for port in sorted(p for p in known if 1024 < p < 10000):
+        try:
+            lst = socket.socket()
+            lst.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            lst.close()
+            lst = None
+    if not lst:
+        raise Failed("no port of /etc/services free to bind")
+    lst.listen()
+    loaded = os.path.exists("/sys/module/valley")
+    args = (VSTAT, "sockets", "-t", "-l", "-H", f"sport = :{port}")
+
+    def local(*more):
+        return run(*args[:-1], *more, args[-1]).stdout.split()[4]
+    try:
+        expect("/etc/services", local(), f"127.0.0.1:{known[port]}")
+        expect("-n", local("-n"), f"127.0.0.1:{port}")
+        if not loaded:
+            return
+        run(VSTAT, "service", "add", str(port), "vsk-svc")
+        try:
+            expect("valley's table first", local(), "127.0.0.1:vsk-svc")
+            expect("-n with the table", local("-n"), f"127.0.0.1:{port}")
+            rows = vstat_json("-t", "-l", f"sport = :{port}")
+            expect("JSON keeps the number", rows[0]["local_port"], port)
+        finally:
+            run(VSTAT, "service", "del", str(port))
+        expect("after del", local(), f"127.0.0.1:{known[port]}")
+    finally:
+        lst.close()
+
+
 def listening_for_events(pid):
     """Has PID's sock_diag socket joined a multicast group yet?"""
     inodes = set()
@@ -908,7 +953,7 @@ def test_without_valley_module():
 def main():
     tests = [test_same_sockets_as_ss, test_filters_as_ss,
              test_malformed_filters, test_other_namespace_and_summary,
-             test_json_and_extras, test_columns,
+             test_json_and_extras, test_columns, test_service_names,
              test_sort, test_processes, test_events,
              test_resolver_that_never_answers, test_without_valley_module]
     return run_tests(tests, (OSError, ValueError, KeyError))
