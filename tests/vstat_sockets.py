@@ -568,6 +568,16 @@ def test_json_and_extras():
             x.close()
 
 
+NOBODY_HOLDS = """
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.fileno(), s.getsockname()[1], flush=True)
+time.sleep(600)
+"""
+
+
 def test_processes():
     """-p names the pid, name and fd holding each socket: in a thread, in
     a forked child."""
@@ -628,6 +638,26 @@ def test_processes():
                      [{"name": "python3", "pid": me, "fd": u.fileno()}]]
             expect(f"600 sockets' holders {how}: wrong for fds", wrong[:5],
                    [])
+        # Unprivileged: no BPF, so the /proc scan, which sees the caller's
+        # own processes only (as ss -p)
+        held = subprocess.Popen(NOBODY + (sys.executable, "-c", NOBODY_HOLDS),
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            fd, port = map(int, held.stdout.readline().split())
+            rows = vstat_json("-t", "-l", "-p", f"sport = :{port} or sport = "
+                              f":{main.getsockname()[1]}", pre=NOBODY)
+            expect("unprivileged -p", sorted(
+                (r["local_port"], r.get("processes")) for r in rows),
+                sorted([(port, [{"name": "python3", "pid": held.pid,
+                                 "fd": fd}]),
+                        (main.getsockname()[1], None)]))
+            p = run(*NOBODY, VSTAT, "sockets", "-t", "-p", ok=False,
+                    extra={"VALLEY_PROCS": "bpf"})
+            expect("unprivileged, BPF only", (p.returncode, p.stderr.strip()),
+                   (1, "vstat: cannot tell which processes hold the sockets"))
+        finally:
+            held.kill()
+            held.wait()
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -831,12 +861,23 @@ def test_events():
                     socket.SOL_SOCKET, SO_COOKIE, 8), "little"))
                 s.close()
         seen = []
-        while set(cookies) - {c for c, _ in seen}:
-            line = p.stdout.readline()
-            if not line:
-                raise Failed(f"vstat --events ended; saw {seen}")
-            r = json.loads(line)
-            seen.append((r["cookie"], r["netid"]))
+
+        def until(want):
+            while set(want) - {c for c, _ in seen}:
+                line = p.stdout.readline()
+                if not line:
+                    raise Failed(f"vstat --events ended; saw {seen}")
+                r = json.loads(line)
+                seen.append((r["cookie"], r["netid"]))
+        until(cookies)
+        # once each: a socket destroyed after them shows, and none of
+        # them twice before it
+        last = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        last.bind(("127.0.0.1", 0))
+        end = int.from_bytes(last.getsockopt(socket.SOL_SOCKET, SO_COOKIE,
+                                             8), "little")
+        last.close()
+        until([end])
         mine = [x for x in seen if x[0] in cookies]
         expect("events", sorted(mine), sorted(zip(cookies, [
             "tcp", "udp", "tcp", "udp"])))
