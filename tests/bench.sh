@@ -14,7 +14,9 @@
 # 2-core host).  What it leaves out are cache and memory effects, which
 # TCG does not model anyway.  vbench runs on CPU 0 only; layers.sh puts
 # receivers on CPU 1.  VALLEY_BENCHES="layers ports" runs some of
-# vbench, layers and ports only.
+# vbench, layers and ports only; VALLEY_BENCHES=sockets runs vstat
+# sockets beside ss (tests/bench/sockets.sh), which is not in the
+# default set.
 set -euo pipefail
 
 src=$(readlink -f "$(dirname "$0")/..")
