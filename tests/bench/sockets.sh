@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vstat sockets beside ss, in the bench guest (VALLEY_BENCHES=sockets):
+# vstat sockets beside ss, in the bench guest (make bench, last):
 # tests/bench/sockets.py on VALLEY_BENCH_SOCKETS sockets (10,000: the
 # 50,000 of the host bench take minutes to set up under TCG), 5 rounds.
 # The guest's clock counts the instructions of both vCPUs in turn, so
