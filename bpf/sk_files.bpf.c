@@ -4,39 +4,57 @@
  * process, from a task_file iterator (one pass in the kernel instead of a
  * readlink per descriptor in /proc/PID/fd).  The iterator visits a
  * thread group's files once.
+ *
+ * The cost is per descriptor, and a machine may hold tens of thousands,
+ * so the program touches as little as it can: bpf_sock_from_file() tells
+ * a socket by its file's operations (the file is in cache: the iterator
+ * has just taken a reference on it), and the fields are read through the
+ * iterator's BTF-typed pointers (loads the verifier guards), not with a
+ * helper call each.  Each record is whole, its process's name included:
+ * the iterator runs the program again for a descriptor whose record did
+ * not fit in the reader's buffer, so no record may depend on another.
  */
 #include "vmlinux.h"
-#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-#define VL_S_IFMT	00170000
-#define VL_S_IFSOCK	0140000
+/*
+ * The context as the kernel lays it out (struct bpf_iter__task_file, an
+ * ABI since 5.8): declared here, so that it needs no CO-RE relocation.
+ */
+struct vl_iter_meta {
+	struct seq_file *seq;
+};
 
-/* As userspace/sk_proc_bpf.c reads it. */
+struct vl_iter_task_file {
+	struct vl_iter_meta *meta;
+	struct task_struct *task;
+	__u32 fd;
+	struct file *file;
+};
+
+/* As userspace/sk_proc_bpf.c reads it: 28 bytes, no padding. */
 struct sk_file {
 	__u32 ino;
 	__u32 pid;
 	__u32 fd;
-	char comm[16];
-};
+	__u64 comm[2];
+} __attribute__((packed));
 
 SEC("iter/task_file")
-int sk_files(struct bpf_iter__task_file *ctx)
+int sk_files(struct vl_iter_task_file *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct file *file = ctx->file;
-	struct sk_file r = {};
-	struct inode *inode;
+	struct sk_file r;
 
-	if (!task || !file)
+	if (!task || !file || !bpf_sock_from_file(file))
 		return 0;
-	inode = BPF_CORE_READ(file, f_inode);
-	if ((BPF_CORE_READ(inode, i_mode) & VL_S_IFMT) != VL_S_IFSOCK)
-		return 0;
-	r.ino = BPF_CORE_READ(inode, i_ino);
-	r.pid = BPF_CORE_READ(task, tgid);
+	r.ino = file->f_inode->i_ino;
+	r.pid = task->tgid;
 	r.fd = ctx->fd;
-	bpf_probe_read_kernel_str(r.comm, sizeof(r.comm), task->comm);
+	/* 16 bytes, NUL-padded (the kernel's __set_task_comm) */
+	r.comm[0] = *(__u64 *)&task->comm[0];
+	r.comm[1] = *(__u64 *)&task->comm[8];
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 	return 0;
 }

@@ -4,8 +4,8 @@
 # make bench, in one 6.12 guest run: AF_VALLEY beside AF_UNIX and TCP/UDP
 # (tests/bench/vbench.c), then the per-layer counters beside no module and
 # nftables (tests/bench/layers.sh), then the per-port eBPF programs beside
-# nothing and nftables (tests/bench/ports.sh).  Not a test: it prints
-# figures and ratios.
+# nothing and nftables (tests/bench/ports.sh), then vstat sockets beside
+# ss (tests/bench/sockets.sh).  Not a test: it prints figures and ratios.
 #
 # The guest's clock counts instructions (QEMU -icount, 8 ns each; its two
 # vCPUs take turns on one host thread): a figure is then a count of the
@@ -13,9 +13,10 @@
 # the real clock, rounds of the same work differed by up to 2x on a shared
 # 2-core host).  What it leaves out are cache and memory effects, which
 # TCG does not model anyway.  vbench runs on CPU 0 only; layers.sh puts
-# receivers on CPU 1.  VALLEY_BENCHES="layers ports" runs some of
-# vbench, layers and ports only; VALLEY_BENCHES=ports-cost (not run by
-# default) prints each per-port program's own run time per packet.
+# receivers on CPU 1.  Last, vstat sockets beside ss on 10,000 sockets
+# (tests/bench/sockets.sh).  VALLEY_BENCHES="layers ports" runs some of
+# vbench, layers, ports and sockets only; VALLEY_BENCHES=ports-cost (not
+# run by default) prints each per-port program's own run time per packet.
 set -euo pipefail
 
 src=$(readlink -f "$(dirname "$0")/..")
@@ -35,7 +36,7 @@ ${CC:-cc} -O2 -Wall -Wextra -Werror -o build/bench/lbench tests/bench/lbench.c
 # vstat and its per-port programs (tests/bench/ports.sh).
 make -C userspace >/dev/null
 
-echo "bench: one $kver guest under QEMU (TCG, 2 vCPUs, instruction-counted clock); about 13 minutes"
+echo "bench: one $kver guest under QEMU (TCG, 2 vCPUs, instruction-counted clock); about 14 minutes"
 tests/vm/run.sh --kver "$kver" --ko "$dir/src/kmod/valley.ko" \
 	--out build/vm/bench --mode bench --mem 2048 --smp 2 --icount 3 --timeout 1800 \
 	${VALLEY_BENCHES:+--append "VALLEY_BENCHES=$(echo $VALLEY_BENCHES | tr ' ' ,)"}

@@ -10,13 +10,17 @@
 # build of vstat (VSTAT to change).  Output is KTAP.
 
 import errno
+import fcntl
 import json
 import os
+import pty
 import random
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 
@@ -459,7 +463,7 @@ def test_other_namespace_and_summary():
         text = run(VSTAT, "sockets", "-N", NS, "-t", "-a", "-n",
                    "-H").stdout.splitlines()
         expect("text lines", len(text), len(ss))
-        want = "tcp    LISTEN          0      7 127.0.0.1:7001"
+        want = "tcp   LISTEN      0      7 127.0.0.1:7001"
         if not any(t.startswith(want + " ") for t in text):
             raise Failed(f"no line '{want}' in {text}")
         here = {r["inode"] for r in vstat_json("-a")}
@@ -516,15 +520,44 @@ def test_json_and_extras():
             socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0")
             .decode())
         expect("listener timer", rows[ino(lst)]["timer"]["name"], "off")
+        # -O: one line a socket; the columns as wide as their widest cell
+        # or title ("Local Address:Port")
         text = run(VSTAT, "sockets", "-t", "-a", "-n", "-e", "-m", "-H",
-                   e).stdout
+                   "-O", e).stdout
         line = [t for t in text.splitlines() if f"ino:{ino(s)} " in t]
         expect("text lines for the server", len(line), 1)
-        want = f"tcp    ESTAB         990      0 127.0.0.1:{port} "
+        want = f"tcp   ESTAB     990      0 {f'127.0.0.1:{port}':18} "
         if not line[0].startswith(want) or \
            f" uid:0 sk:{rs['cookie']:x} skmem:(r" not in line[0] or \
            f",rb{rs['skmem']['rcvbuf']}," not in line[0]:
-            raise Failed(f"text line: {line[0]!r}")
+            raise Failed(f"text line: {line[0]!r}, want {want!r}...")
+        # without -O, as ss: memory and TCP information on a line of their
+        # own, after a tab; -e, -o and -p stay on the socket's line
+        for opts, n in ((("-e", "-m", "-i", "-o", "-p"), 6),
+                        (("-e", "-m", "-i", "-o", "-p", "-O"), 3),
+                        (("-e", "-o", "-p"), 3)):
+            text = run(VSTAT, "sockets", "-t", "-a", "-n", "-H", *opts,
+                       e).stdout.splitlines()
+            expect(f"lines with {' '.join(opts)}", len(text), n)
+            first = [i for i, t in enumerate(text) if f"ino:{ino(s)} " in t]
+            expect(f"server's lines with {' '.join(opts)}", len(first), 1)
+            t = text[first[0]]
+            for w in ("timer:(", f"uid:0 sk:{rs['cookie']:x}",
+                      f'users:(("python3",pid={os.getpid()},fd={s.fileno()}))'):
+                if w not in t:
+                    raise Failed(f"{' '.join(opts)}: no {w!r} in {t!r}")
+            if "-m" not in opts:
+                if "skmem" in "".join(text) or "rtt:" in "".join(text):
+                    raise Failed(f"{' '.join(opts)}: {text}")
+            elif "-O" in opts:
+                if " skmem:(r" not in t or " rtt:" not in t:
+                    raise Failed(f"-O: not on one line: {t!r}")
+            else:
+                nxt = text[first[0] + 1]
+                if " skmem" in t or not nxt.startswith("\t skmem:(r") \
+                   or " rtt:" not in nxt or \
+                   " bytes_received:1000 " not in nxt:
+                    raise Failed(f"the line after the server's: {nxt!r}")
         # ports by name without -n
         text = run(VSTAT, "sockets", "-t", "-l", "-H",
                    f"sport = :{port}").stdout
@@ -535,6 +568,16 @@ def test_json_and_extras():
             x.close()
 
 
+NOBODY_HOLDS = """
+import socket, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.fileno(), s.getsockname()[1], flush=True)
+time.sleep(600)
+"""
+
+
 def test_processes():
     """-p names the pid, name and fd holding each socket: in a thread, in
     a forked child."""
@@ -542,6 +585,7 @@ def test_processes():
     main.bind(("127.0.0.1", 0))
     main.listen()
     got = {}
+    many = []
 
     def thread():
         got["t"] = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -581,11 +625,46 @@ def test_processes():
             want = f'users:(("python3",pid={me},fd={main.fileno()}))'
             if not text.rstrip().endswith(want):
                 raise Failed(f"text: {text!r}, want it to end with {want}")
+        # Many sockets: the dump's replies come in many datagrams, which
+        # vstat keeps while the process map is made, then hands on.
+        for _ in range(600):
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind(("127.0.0.1", 0))
+            many.append(u)
+        for how in ({"VALLEY_PROCS": "bpf"}, {"VALLEY_PROCS": "proc"}):
+            rows = vstat_json("-a", "-p", "-u", "-4", extra=how)
+            by_ino = {x["inode"]: x.get("processes") for x in rows}
+            wrong = [u.fileno() for u in many if by_ino.get(ino(u)) !=
+                     [{"name": "python3", "pid": me, "fd": u.fileno()}]]
+            expect(f"600 sockets' holders {how}: wrong for fds", wrong[:5],
+                   [])
+        # Unprivileged: no BPF, so the /proc scan, which sees the caller's
+        # own processes only (as ss -p)
+        held = subprocess.Popen(NOBODY + (sys.executable, "-c", NOBODY_HOLDS),
+                                stdout=subprocess.PIPE, text=True)
+        try:
+            fd, port = map(int, held.stdout.readline().split())
+            rows = vstat_json("-t", "-l", "-p", f"sport = :{port} or sport = "
+                              f":{main.getsockname()[1]}", pre=NOBODY)
+            expect("unprivileged -p", sorted(
+                (r["local_port"], r.get("processes")) for r in rows),
+                sorted([(port, [{"name": "python3", "pid": held.pid,
+                                 "fd": fd}]),
+                        (main.getsockname()[1], None)]))
+            p = run(*NOBODY, VSTAT, "sockets", "-t", "-p", ok=False,
+                    extra={"VALLEY_PROCS": "bpf"})
+            expect("unprivileged, BPF only", (p.returncode, p.stderr.strip()),
+                   (1, "vstat: cannot tell which processes hold the sockets"))
+        finally:
+            held.kill()
+            held.wait()
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         main.close()
         got["t"].close()
+        for u in many:
+            u.close()
 
 
 def test_sort():
@@ -620,6 +699,126 @@ def test_sort():
     finally:
         for x in socks:
             x.close()
+
+
+def pty_run(args, cols):
+    """ARGS with its stdout on a terminal COLS wide (no COLUMNS)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols,
+                                                       0, 0))
+    e = env()
+    e.pop("COLUMNS", None)
+    p = subprocess.Popen(args, stdout=slave, stderr=subprocess.PIPE, env=e)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            b = os.read(master, 65536)
+        except OSError:         # EIO: the terminal's other end has gone
+            break
+        if not b:
+            break
+        out += b
+    os.close(master)
+    if p.wait() != 0:
+        raise Failed(f"{' '.join(args)}: exit {p.returncode}")
+    return out.decode().replace("\r\n", "\n")
+
+
+def test_columns():
+    """Columns as wide as their widest cell or title, fitted to the
+    terminal (COLUMNS, else the terminal's width, else 80): addresses give
+    up their room, down to their titles' width."""
+    lst = socket.socket(socket.AF_INET6)
+    lst.bind(("::ffff:127.0.0.1", 0))
+    lst.listen(5)
+    port = lst.getsockname()[1]
+    c = socket.create_connection(("127.0.0.1", port))
+    s, _ = lst.accept()
+    try:
+        addr = f"[::ffff:127.0.0.1]:{port}"
+        peer = f"[::ffff:127.0.0.1]:{c.getsockname()[1]}"
+        args = (VSTAT, "sockets", "-t", "-a", "-n", f"sport = :{port}")
+        wide = max(len(addr), len(peer))
+
+        def lines(cols, pty_cols=None):
+            if pty_cols:
+                return pty_run(args, pty_cols).splitlines()
+            extra = {"COLUMNS": str(cols)} if cols else {}
+            e = env(extra)
+            if not cols:
+                e.pop("COLUMNS", None)
+            return subprocess.run(args, capture_output=True, text=True,
+                                  env=e, check=True).stdout.splitlines()
+
+        # wide enough: the data's widths
+        want_wide = [
+            f"Netid State  Recv-Q Send-Q {'Local Address:Port':{wide}} "
+            f"{'Peer Address:Port':{len(peer)}} ",
+            f"tcp   LISTEN      0      5 {addr:{wide}} {'*:*':{len(peer)}} ",
+            f"tcp   ESTAB       0      0 {addr:{wide}} {peer:{len(peer)}} "]
+        # 60 columns: 28 for the first four, 30 for the addresses, and
+        # never narrower than their titles
+        want_narrow = [
+            "Netid State  Recv-Q Send-Q Local Address:Port "
+            "Peer Address:Port ",
+            f"tcp   LISTEN      0      5 {addr:18} {'*:*':17} ",
+            f"tcp   ESTAB       0      0 {addr:18} {peer:17} "]
+        for what, got, want in (
+                ("COLUMNS=200", lines(200), want_wide),
+                ("COLUMNS=60", lines(60), want_narrow),
+                ("no terminal, 80 columns", lines(None), want_wide),
+                ("a terminal of 200 columns", lines(None, 200), want_wide),
+                ("a terminal of 60 columns", lines(None, 60), want_narrow)):
+            expect(what, sorted(got), sorted(want))
+    finally:
+        for x in (lst, c, s):
+            x.close()
+
+
+def test_service_names():
+    """Ports by name: valley's service table (when valley.ko is loaded),
+    then /etc/services; -n numeric."""
+    known = {}
+    with open("/etc/services") as f:
+        for line in f:
+            t = line.split()
+            if len(t) >= 2 and not t[0].startswith("#") and \
+               t[1].endswith("/tcp"):
+                known.setdefault(int(t[1].split("/")[0]), t[0])
+    lst = None
+    for port in sorted(p for p in known if 1024 < p < 10000):
+        try:
+            lst = socket.socket()
+            lst.bind(("127.0.0.1", port))
+            break
+        except OSError:
+            lst.close()
+            lst = None
+    if not lst:
+        raise Failed("no port of /etc/services free to bind")
+    lst.listen()
+    loaded = os.path.exists("/sys/module/valley")
+    args = (VSTAT, "sockets", "-t", "-l", "-H", f"sport = :{port}")
+
+    def local(*more):
+        return run(*args[:-1], *more, args[-1]).stdout.split()[4]
+    try:
+        expect("/etc/services", local(), f"127.0.0.1:{known[port]}")
+        expect("-n", local("-n"), f"127.0.0.1:{port}")
+        if not loaded:
+            return
+        run(VSTAT, "service", "add", str(port), "vsk-svc")
+        try:
+            expect("valley's table first", local(), "127.0.0.1:vsk-svc")
+            expect("-n with the table", local("-n"), f"127.0.0.1:{port}")
+            rows = vstat_json("-t", "-l", f"sport = :{port}")
+            expect("JSON keeps the number", rows[0]["local_port"], port)
+        finally:
+            run(VSTAT, "service", "del", str(port))
+        expect("after del", local(), f"127.0.0.1:{known[port]}")
+    finally:
+        lst.close()
 
 
 def listening_for_events(pid):
@@ -662,12 +861,23 @@ def test_events():
                     socket.SOL_SOCKET, SO_COOKIE, 8), "little"))
                 s.close()
         seen = []
-        while set(cookies) - {c for c, _ in seen}:
-            line = p.stdout.readline()
-            if not line:
-                raise Failed(f"vstat --events ended; saw {seen}")
-            r = json.loads(line)
-            seen.append((r["cookie"], r["netid"]))
+
+        def until(want):
+            while set(want) - {c for c, _ in seen}:
+                line = p.stdout.readline()
+                if not line:
+                    raise Failed(f"vstat --events ended; saw {seen}")
+                r = json.loads(line)
+                seen.append((r["cookie"], r["netid"]))
+        until(cookies)
+        # once each: a socket destroyed after them shows, and none of
+        # them twice before it
+        last = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        last.bind(("127.0.0.1", 0))
+        end = int.from_bytes(last.getsockopt(socket.SOL_SOCKET, SO_COOKIE,
+                                             8), "little")
+        last.close()
+        until([end])
         mine = [x for x in seen if x[0] in cookies]
         expect("events", sorted(mine), sorted(zip(cookies, [
             "tcp", "udp", "tcp", "udp"])))
@@ -784,7 +994,8 @@ def test_without_valley_module():
 def main():
     tests = [test_same_sockets_as_ss, test_filters_as_ss,
              test_malformed_filters, test_other_namespace_and_summary,
-             test_json_and_extras, test_sort, test_processes, test_events,
+             test_json_and_extras, test_columns, test_service_names,
+             test_sort, test_processes, test_events,
              test_resolver_that_never_answers, test_without_valley_module]
     return run_tests(tests, (OSError, ValueError, KeyError))
 

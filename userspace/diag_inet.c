@@ -51,6 +51,59 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	return e->error ? MNL_CB_ERROR : MNL_CB_STOP;
 }
 
+static bool (*hold_ready)(void *arg, bool wait);
+static void *hold_arg;
+
+void sk_diag_hold(bool (*ready)(void *arg, bool wait), void *arg)
+{
+	hold_ready = ready;
+	hold_arg = arg;
+}
+
+/* Replies kept while the hold lasts: datagrams, each after its length. */
+struct held {
+	char *buf;
+	size_t len, cap;
+};
+
+/* Whether a datagram ends the dump (its last message is DONE or ERROR). */
+static bool last_datagram(const char *buf, size_t n)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)n;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+/* Keeps a datagram, if the hold lasts and there is room; else false. */
+static bool hold(struct held *h, const char *buf, size_t n)
+{
+	size_t need = h->len + sizeof(size_t) + n;
+
+	if (!hold_ready || hold_ready(hold_arg, false) || need > SK_HOLD_MAX ||
+	    last_datagram(buf, n))
+		return false;
+	if (need > h->cap) {
+		size_t cap = h->cap ? h->cap : 1U << 18;
+		char *b;
+
+		while (cap < need)
+			cap *= 2;
+		b = realloc(h->buf, cap);
+		if (!b)
+			return false;
+		h->buf = b;
+		h->cap = cap;
+	}
+	memcpy(h->buf + h->len, &n, sizeof(size_t));
+	memcpy(h->buf + h->len + sizeof(size_t), buf, n);
+	h->len = need;
+	return true;
+}
+
 int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		 void *data)
 {
@@ -59,8 +112,10 @@ int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 	};
 	static char buf[65536];
 	unsigned int portid = mnl_socket_get_portid(nl);
+	struct held h = { NULL, 0, 0 };
+	int ret = MNL_CB_OK, err = 0;
+	size_t off;
 	ssize_t n;
-	int ret;
 
 	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -69,12 +124,38 @@ int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		return -errno;
 	do {
 		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0)
-			return -errno;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (hold(&h, buf, n))
+			continue;
+		if (hold_ready) {	/* the hold ends: what it kept first */
+			hold_ready(hold_arg, true);
+			hold_ready = NULL;
+			for (off = 0; ret == MNL_CB_OK && off < h.len;) {
+				size_t len;
+
+				memcpy(&len, h.buf + off, sizeof(size_t));
+				off += sizeof(size_t);
+				ret = mnl_cb_run2(h.buf + off, len, nlh->nlmsg_seq,
+						  portid, cb, data, ctl,
+						  NLMSG_DONE + 1);
+				off += len;
+			}
+			free(h.buf);
+			h.buf = NULL;
+			h.len = 0;
+			if (ret != MNL_CB_OK)
+				break;
+		}
 		ret = mnl_cb_run2(buf, n, nlh->nlmsg_seq, portid, cb, data,
 				  ctl, NLMSG_DONE + 1);
 	} while (ret == MNL_CB_OK);
-	return ret < 0 ? -errno : 0;
+	if (!err && ret < 0)
+		err = -errno;
+	free(h.buf);
+	return err;
 }
 
 static int inet_attr_cb(const struct nlattr *attr, void *data)

@@ -166,13 +166,15 @@ int vl_genl_open(struct vl_genl *g, const char *prog)
 	g->seq = (uint32_t)time(NULL);
 	g->buf = malloc(MNL_SOCKET_BUFFER_SIZE);
 	if (!g->buf) {
-		fprintf(stderr, "%s: out of memory\n", prog);
+		if (prog)
+			fprintf(stderr, "%s: out of memory\n", prog);
 		return VL_EXIT_FAIL;
 	}
 	g->nl = mnl_socket_open(NETLINK_GENERIC);
 	if (!g->nl || mnl_socket_bind(g->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
-			prog, strerror(errno));
+		if (prog)
+			fprintf(stderr, "%s: cannot open a generic netlink socket: %s\n",
+				prog, strerror(errno));
 		vl_genl_close(g);
 		return VL_EXIT_FAIL;
 	}
@@ -183,14 +185,16 @@ int vl_genl_open(struct vl_genl *g, const char *prog)
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, VALLEY_GENL_NAME);
 	err = vl_genl_talk(g, nlh, family_cb, &g->family_id);
 	if (err == -ENOENT) {
-		fprintf(stderr, "%s: valley module not loaded (try: insmod kmod/valley.ko)\n",
-			prog);
+		if (prog)
+			fprintf(stderr, "%s: valley module not loaded (try: insmod kmod/valley.ko)\n",
+				prog);
 		vl_genl_close(g);
 		return VL_EXIT_NO_MODULE;
 	}
 	if (err || !g->family_id) {
-		vl_genl_fail(g, prog, "cannot find the valley netlink family",
-			     err ? err : -EPROTO);
+		if (prog)
+			vl_genl_fail(g, prog, "cannot find the valley netlink family",
+				     err ? err : -EPROTO);
 		vl_genl_close(g);
 		return VL_EXIT_FAIL;
 	}

@@ -26,7 +26,8 @@ struct vl_genl {
 
 /*
  * Open a netlink socket and resolve the valley family.  Returns one of the
- * VL_EXIT_* statuses, having printed a message on failure.
+ * VL_EXIT_* statuses, having printed a message on failure (none if PROG
+ * is NULL).
  */
 int vl_genl_open(struct vl_genl *g, const char *prog);
 void vl_genl_close(struct vl_genl *g);

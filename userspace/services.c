@@ -19,6 +19,8 @@
 struct svc_list {
 	struct json j;
 	bool json;
+	void (*fn)(unsigned int port, const char *name, void *data);
+	void *data;
 };
 
 struct svc {
@@ -46,7 +48,10 @@ static int svc_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (mnl_attr_parse(nlh, sizeof(struct genlmsghdr), svc_attr_cb, &s) < 0)
 		return MNL_CB_ERROR;
-	if (l->json) {
+	if (l->fn) {
+		if (s.port && s.name[0])
+			l->fn(s.port, s.name, l->data);
+	} else if (l->json) {
 		json_obj_open(&l->j, NULL);
 		json_u64(&l->j, "port", s.port);
 		json_str(&l->j, "service", s.name);
@@ -122,6 +127,21 @@ static int svc_list(const struct vstat_opts *opts)
 				   "cannot read the service table", err);
 	vl_genl_close(&g);
 	return err;
+}
+
+int vl_services_each(void (*fn)(unsigned int port, const char *name,
+				void *data), void *data)
+{
+	struct svc_list l = { .fn = fn, .data = data };
+	struct vl_genl g;
+	int err;
+
+	if (vl_genl_open(&g, NULL))
+		return -1;
+	err = vl_genl_talk(&g, vl_genl_msg(&g, VALLEY_CMD_SERVICE_GET,
+					   NLM_F_DUMP), svc_cb, &l);
+	vl_genl_close(&g);
+	return err ? -1 : 0;
 }
 
 /* vstat service [list] | add PORT NAME | del PORT */

@@ -81,6 +81,14 @@ int sk_valley_dump(struct mnl_socket *nl, int family, unsigned int states,
 /* One sock_diag dump request NLH, each reply to CB; 0 or -errno. */
 int sk_diag_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
 		 mnl_cb_t cb, void *data);
+/*
+ * Until READY(ARG, false) says yes, sk_diag_talk keeps the replies that
+ * come (up to SK_HOLD_MAX bytes, then it waits: READY(ARG, true)) and
+ * hands them on after: the kernel goes on with a dump while vstat makes
+ * what the rows need (the process map of -p).  NULL: none.
+ */
+#define SK_HOLD_MAX (8U << 20)
+void sk_diag_hold(bool (*ready)(void *arg, bool wait), void *arg);
 
 /* sk_filter.c: "state ..." words and an expression over ports, addresses. */
 struct sk_expr;
@@ -101,6 +109,14 @@ unsigned int sk_state_bits(const char *name);
 /* sk_proc.c: which processes hold which socket inodes. */
 struct sk_procs;
 struct sk_procs *sk_procs_scan(void);
+/*
+ * The same scan in a thread of its own (NULL: no thread, scan in place);
+ * done says whether it has ended, take waits for it and gives its result.
+ */
+struct sk_scan;
+struct sk_scan *sk_procs_start(void);
+bool sk_procs_done(struct sk_scan *s);
+struct sk_procs *sk_procs_take(struct sk_scan *s);
 void sk_procs_free(struct sk_procs *ps);
 /* Calls FN for each holder of INO. */
 void sk_procs_each(const struct sk_procs *ps, uint32_t ino,

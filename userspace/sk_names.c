@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * vstat sockets: service names of ports, from /etc/services, read once
- * on first use (getservbyport would read the file for every socket); and
- * host names of addresses (-r), with a time limit.
+ * vstat sockets: service names of ports, from valley.ko's service table
+ * of the namespace (when the module is loaded; its names are for TCP and
+ * UDP alike), then /etc/services, read once on first use (getservbyport
+ * would read the file for every socket); and host names of addresses
+ * (-r), with a time limit.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -15,10 +17,22 @@
 
 #include <netinet/in.h>
 
+#include "family.h"
 #include "sk.h"
+#include "vstat.h"
 
 static char **names[2];		/* [udp][port] */
 static bool loaded;
+
+static void valley_name(unsigned int port, const char *name, void *data)
+{
+	int u;
+
+	(void)data;
+	for (u = 0; u < 2; u++)
+		if (port <= 65535 && !names[u][port])
+			names[u][port] = strdup(name);
+}
 
 static void load(void)
 {
@@ -32,6 +46,8 @@ static void load(void)
 	names[1] = calloc(65536, sizeof(char *));
 	if (!names[0] || !names[1])
 		return;
+	if (vl_family_in_use())
+		vl_services_each(valley_name, NULL);
 	f = fopen("/etc/services", "r");
 	if (!f)
 		return;

@@ -3,10 +3,14 @@
  * vstat sockets -p: which processes hold which sockets, in a hash by
  * inode: from a BPF task_file iterator (sk_proc_bpf.c) where the kernel
  * and the caller's privileges allow it, else from one pass over
- * /proc/PID/fd keeping only the descriptors that are sockets.
+ * /proc/PID/fd keeping only the descriptors that are sockets.  The scan
+ * may run in a thread of its own (sk_procs_start), while the kernel
+ * starts on the sock_diag dump.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +51,7 @@ void sk_procs_add(struct sk_procs *ps, uint32_t ino, int pid, int fd,
 		ps->h = h;
 		ps->cap = cap;
 	}
-	ps->h[ps->n] = (struct holder){ ino, pid, fd, comm, -1 };
+	ps->h[ps->n] = (struct holder){ ino, pid, fd, comm };
 	ps->n++;
 }
 
@@ -103,6 +107,11 @@ static void scan_pid(struct sk_procs *ps, int pid)
 	closedir(d);
 }
 
+static size_t slot_of(const struct sk_procs *ps, uint32_t ino)
+{
+	return (ino * 2654435761U) & (ps->nslot - 1);
+}
+
 struct sk_procs *sk_procs_scan(void)
 {
 	struct sk_procs *ps = calloc(1, sizeof(*ps));
@@ -135,22 +144,27 @@ struct sk_procs *sk_procs_scan(void)
 			closedir(d);
 		}
 	}
-	ps->nbucket = 1;
-	while (ps->nbucket < ps->n * 2)
-		ps->nbucket <<= 1;
-	ps->bucket = malloc(ps->nbucket * sizeof(int));
-	if (!ps->bucket) {
+	ps->nslot = 2;
+	while (ps->nslot < ps->n * 2)
+		ps->nslot <<= 1;
+	ps->slot = calloc(ps->nslot, sizeof(*ps->slot));
+	if (!ps->slot) {
 		sk_procs_free(ps);
 		return NULL;
 	}
-	memset(ps->bucket, 0xff, ps->nbucket * sizeof(int));
-	/* Backwards, so that each chain lists its holders by pid and fd. */
-	for (i = ps->n; i-- > 0;) {
-		size_t b = (ps->h[i].ino * 2654435761U) & (ps->nbucket - 1);
+	/* In the order found, so that a socket's holders come by pid and fd. */
+	for (i = 0; i < ps->n; i++) {
+		size_t b = slot_of(ps, ps->h[i].ino);
 
-		ps->h[i].next = ps->bucket[b];
-		ps->bucket[b] = i;
+		if (!ps->h[i].ino)
+			continue;
+		while (ps->slot[b].ino)
+			b = (b + 1) & (ps->nslot - 1);
+		ps->slot[b] = ps->h[i];
 	}
+	free(ps->h);
+	ps->h = NULL;
+	ps->n = ps->cap = 0;
 	return ps;
 }
 
@@ -159,7 +173,7 @@ void sk_procs_free(struct sk_procs *ps)
 	if (!ps)
 		return;
 	free(ps->h);
-	free(ps->bucket);
+	free(ps->slot);
 	free(ps->comms);
 	free(ps);
 }
@@ -168,13 +182,56 @@ void sk_procs_each(const struct sk_procs *ps, uint32_t ino,
 		   void (*fn)(const char *comm, int pid, int fd, void *data),
 		   void *data)
 {
-	int i;
+	size_t b;
 
 	if (!ps || !ino)
 		return;
-	i = ps->bucket[(ino * 2654435761U) & (ps->nbucket - 1)];
-	for (; i >= 0; i = ps->h[i].next)
-		if (ps->h[i].ino == ino)
-			fn(ps->comms + ps->h[i].comm, ps->h[i].pid,
-			   ps->h[i].fd, data);
+	for (b = slot_of(ps, ino); ps->slot[b].ino; b = (b + 1) & (ps->nslot - 1))
+		if (ps->slot[b].ino == ino)
+			fn(ps->comms + ps->slot[b].comm, ps->slot[b].pid,
+			   ps->slot[b].fd, data);
+}
+
+struct sk_scan {
+	pthread_t thread;
+	atomic_bool done;
+	struct sk_procs *ps;
+};
+
+static void *scan_thread(void *arg)
+{
+	struct sk_scan *s = arg;
+
+	s->ps = sk_procs_scan();
+	atomic_store(&s->done, true);
+	return NULL;
+}
+
+struct sk_scan *sk_procs_start(void)
+{
+	struct sk_scan *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	atomic_init(&s->done, false);
+	if (pthread_create(&s->thread, NULL, scan_thread, s)) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+bool sk_procs_done(struct sk_scan *s)
+{
+	return atomic_load(&s->done);
+}
+
+struct sk_procs *sk_procs_take(struct sk_scan *s)
+{
+	struct sk_procs *ps;
+
+	pthread_join(s->thread, NULL);
+	ps = s->ps;
+	free(s);
+	return ps;
 }

@@ -9,17 +9,22 @@
 #include <stdint.h>
 
 struct holder {
-	uint32_t ino;
+	uint32_t ino;			/* 0: a free slot of the table */
 	int pid, fd;
 	unsigned int comm;		/* offset in comms */
-	int next;			/* index, -1 */
 };
 
+/*
+ * The holders as the scan finds them (h), then in a table open-addressed
+ * by inode (slots, a power of two at most half full): a socket's holders
+ * are on the slots after its hash, so a lookup reads one or two cache
+ * lines, where a chained hash read two or three.
+ */
 struct sk_procs {
 	struct holder *h;
 	size_t n, cap;
-	int *bucket;
-	size_t nbucket;
+	struct holder *slot;
+	size_t nslot;
 	char *comms;
 	size_t comms_len, comms_cap;
 };

@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -36,6 +37,15 @@
 		K(SKS_FIN_WAIT1) | K(SKS_FIN_WAIT2) | K(SKS_CLOSE_WAIT) | \
 		K(SKS_LAST_ACK) | K(SKS_CLOSING))
 
+/* The text's columns, and how many rows their widths are taken from. */
+enum { C_NETID, C_STATE, C_RECVQ, C_SENDQ, C_LOCAL, C_PEER, COLUMNS };
+#define LOOK_AHEAD 256
+
+static const char *const titles[COLUMNS] = {
+	"Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port",
+	"Peer Address:Port",
+};
+
 struct view {
 	struct pr p;
 	unsigned int kinds, states, ext;
@@ -45,7 +55,15 @@ struct view {
 	struct sk_filter filter;
 	struct sk_bc bc;
 	struct sk_procs *ps;
-	int addr_width;
+	struct sk_scan *scan;		/* -p's map, while a thread makes it */
+	bool procs_failed;
+	bool oneline;
+	/*
+	 * Text columns: widths from the rows (the first LOOK_AHEAD of them,
+	 * kept until then) and the header's, fitted to COLS; then printed.
+	 */
+	int w[COLUMNS], cols;
+	bool fitted;
 	unsigned long count[SK_KINDS][SK_STATES];
 	bool users_open, raw_asked, oom;
 	int sort;
@@ -88,27 +106,46 @@ static void port_name(const struct view *v, const struct sk_row *r,
 		snprintf(buf, size, "%u", port);
 }
 
-/* The address as JSON has it; and "addr:port" for the text column. */
-static void inet_end(struct view *v, const struct sk_row *r, bool peer,
-		     int width)
+/* "addr:port" as the text column has it; the host name with -r, or NULL. */
+static const char *inet_text(const struct view *v, const struct sk_row *r,
+			     bool peer, char *text, size_t size)
 {
 	const uint8_t *a = peer ? r->dst : r->src;
 	unsigned int port = peer ? r->dport : r->sport;
-	char addr[INET6_ADDRSTRLEN], pname[64], text[320];
+	char addr[INET6_ADDRSTRLEN], pname[64];
 	static const uint8_t any[16];
 	const char *host = v->resolve ? sk_host(r->family, a) : NULL;
 
 	inet_ntop(r->family, a, addr, sizeof(addr));
 	port_name(v, r, port, pname, sizeof(pname));
 	if (host)
-		snprintf(text, sizeof(text), "%s:%s", host, pname);
+		snprintf(text, size, "%s:%s", host, pname);
 	else if (r->family == AF_INET6 && !memcmp(a, any, 16) && !r->v6only)
-		snprintf(text, sizeof(text), "*:%s", pname);
+		snprintf(text, size, "*:%s", pname);
 	else if (r->family == AF_INET6)
-		snprintf(text, sizeof(text), "[%s]:%s", addr, pname);
+		snprintf(text, size, "[%s]:%s", addr, pname);
 	else
-		snprintf(text, sizeof(text), "%s:%s", addr, pname);
-	pr_cell(&v->p, NULL, width, text);
+		snprintf(text, size, "%s:%s", addr, pname);
+	return host;
+}
+
+/* The address as JSON has it; and "addr:port" for the text column. */
+static void inet_end(struct view *v, const struct sk_row *r, bool peer,
+		     int width)
+{
+	const uint8_t *a = peer ? r->dst : r->src;
+	unsigned int port = peer ? r->dport : r->sport;
+	char addr[INET6_ADDRSTRLEN], text[320];
+	const char *host = NULL;
+
+	if (!v->p.json) {
+		inet_text(v, r, peer, text, sizeof(text));
+		pr_cell(&v->p, NULL, width, text);
+		return;
+	}
+	if (v->resolve)
+		host = sk_host(r->family, a);
+	inet_ntop(r->family, a, addr, sizeof(addr));
 	pr_str(&v->p, PR_JSON, peer ? "peer_address" : "local_address", NULL,
 	       addr);
 	pr_u64(&v->p, PR_JSON, peer ? "peer_port" : "local_port", NULL, port);
@@ -117,25 +154,33 @@ static void inet_end(struct view *v, const struct sk_row *r, bool peer,
 		       host);
 }
 
-static void unix_ends(struct view *v, const struct sk_row *r, int width)
+/* A unix socket's name ("*" for none, "@..." abstract), in PATH. */
+static bool unix_path(const struct sk_row *r, char *path, size_t size)
+{
+	size_t n = r->path_len < size - 1 ? r->path_len : size - 1;
+
+	if (!r->path || !n) {
+		snprintf(path, size, "*");
+		return false;
+	}
+	memcpy(path, r->path, n);
+	path[n] = 0;
+	if (!path[0])
+		path[0] = '@';	/* abstract */
+	return true;
+}
+
+static void unix_ends(struct view *v, const struct sk_row *r, int wl, int wp)
 {
 	char path[110], text[140];
-	size_t n = r->path_len < sizeof(path) - 1 ? r->path_len : sizeof(path) - 1;
+	bool named = unix_path(r, path, sizeof(path));
 
-	if (r->path && n) {
-		memcpy(path, r->path, n);
-		path[n] = 0;
-		if (!path[0])
-			path[0] = '@';	/* abstract */
-	} else {
-		snprintf(path, sizeof(path), "*");
-	}
 	snprintf(text, sizeof(text), "%s %u", path, r->ino);
-	pr_cell(&v->p, NULL, width, text);
-	if (r->path && n)
+	pr_cell(&v->p, NULL, wl, text);
+	if (named)
 		pr_str(&v->p, PR_JSON, "path", NULL, path);
 	snprintf(text, sizeof(text), "* %u", r->peer_ino);
-	pr_cell(&v->p, NULL, width, text);
+	pr_cell(&v->p, NULL, wp, text);
 	if (r->peer_ino)
 		pr_u64(&v->p, PR_JSON, "peer_inode", NULL, r->peer_ino);
 }
@@ -240,21 +285,21 @@ static bool is_inet(enum sk_kind k)
 
 static void print_row(struct view *v, const struct sk_row *r)
 {
-	int w = v->addr_width;
+	bool more = (v->mem && r->skmem) || (v->info && r->ti);
 
 	pr_row_open(&v->p);
-	pr_cell(&v->p, "netid", 6, netids[r->kind]);
-	pr_cell(&v->p, "state", 10, state_name(r->state));
-	pr_cell_u64(&v->p, "recv_q", -6, r->rq);
-	pr_cell_u64(&v->p, "send_q", -6, r->wq);
+	pr_cell(&v->p, "netid", v->w[C_NETID], netids[r->kind]);
+	pr_cell(&v->p, "state", v->w[C_STATE], state_name(r->state));
+	pr_cell_u64(&v->p, "recv_q", -v->w[C_RECVQ], r->rq);
+	pr_cell_u64(&v->p, "send_q", -v->w[C_SENDQ], r->wq);
 	if (is_inet(r->kind)) {
-		inet_end(v, r, false, w);
-		inet_end(v, r, true, w);
+		inet_end(v, r, false, v->w[C_LOCAL]);
+		inet_end(v, r, true, v->w[C_PEER]);
 	} else if (K(r->kind) & K_UNIX) {
-		unix_ends(v, r, w);
+		unix_ends(v, r, v->w[C_LOCAL], v->w[C_PEER]);
 	} else {
-		valley_end(v, r->vport, "local_port", w);
-		valley_end(v, r->vpeer, "peer_port", w);
+		valley_end(v, r->vport, "local_port", v->w[C_LOCAL]);
+		valley_end(v, r->vpeer, "peer_port", v->w[C_PEER]);
 	}
 	pr_u64(&v->p, v->extended && r->has_uid ? PR_ANY : PR_JSON, "inode",
 	       "ino:%" PRIu64, r->ino);
@@ -265,10 +310,6 @@ static void print_row(struct view *v, const struct sk_row *r)
 	       " sk:%" PRIx64, r->cookie);
 	if (v->timers)
 		timer_out(v, r);
-	if (v->mem && r->skmem)
-		skmem_out(v, r);
-	if (v->info && r->ti)
-		tcp_info_out(v, r);
 	if (v->ps) {
 		v->users_open = false;
 		sk_procs_each(v->ps, r->ino, user_cb, v);
@@ -278,7 +319,86 @@ static void print_row(struct view *v, const struct sk_row *r)
 				fputc(')', v->p.out);
 		}
 	}
+	/* memory and TCP information: on a line of their own, as ss, or -O */
+	if (more && !v->oneline)
+		pr_str(&v->p, PR_TEXT, NULL, NULL, "\n\t");
+	if (v->mem && r->skmem)
+		skmem_out(v, r);
+	if (v->info && r->ti)
+		tcp_info_out(v, r);
 	pr_row_close(&v->p);
+}
+
+/* ---- column widths ---- */
+
+static int digits(uint64_t n)
+{
+	int d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+static void widen(struct view *v, int col, int len)
+{
+	if (len > v->w[col])
+		v->w[col] = len;
+}
+
+/* Widens the columns to R's cells. */
+static void measure(struct view *v, const struct sk_row *r)
+{
+	char text[320];
+	int n;
+
+	widen(v, C_NETID, strlen(netids[r->kind]));
+	widen(v, C_STATE, strlen(state_name(r->state)));
+	widen(v, C_RECVQ, digits(r->rq));
+	widen(v, C_SENDQ, digits(r->wq));
+	if (is_inet(r->kind)) {
+		inet_text(v, r, false, text, sizeof(text));
+		widen(v, C_LOCAL, strlen(text));
+		inet_text(v, r, true, text, sizeof(text));
+		widen(v, C_PEER, strlen(text));
+	} else if (K(r->kind) & K_UNIX) {
+		unix_path(r, text, sizeof(text));
+		widen(v, C_LOCAL, strlen(text) + 1 + digits(r->ino));
+		widen(v, C_PEER, 2 + digits(r->peer_ino));
+	} else {
+		n = snprintf(text, sizeof(text), "%d", r->vport);
+		widen(v, C_LOCAL, r->vport < 0 ? 1 : n);
+		n = snprintf(text, sizeof(text), "%d", r->vpeer);
+		widen(v, C_PEER, r->vpeer < 0 ? 1 : n);
+	}
+}
+
+/*
+ * Fits the widths to the terminal: when the columns are wider than it,
+ * the addresses give up their room, down to their titles' width (a
+ * longer address then overflows its column).
+ */
+static void fit(struct view *v)
+{
+	int fixed = 0, room, i;
+
+	for (i = 0; i < C_LOCAL; i++)
+		fixed += v->w[i] + 1;
+	room = v->cols - fixed - 2;
+	if (v->w[C_LOCAL] + v->w[C_PEER] <= room)
+		return;
+	if (v->w[C_LOCAL] > room / 2 && v->w[C_PEER] > room / 2) {
+		v->w[C_LOCAL] = room / 2;
+		v->w[C_PEER] = room - room / 2;
+	} else if (v->w[C_LOCAL] > v->w[C_PEER]) {
+		v->w[C_LOCAL] = room - v->w[C_PEER];
+	} else {
+		v->w[C_PEER] = room - v->w[C_LOCAL];
+	}
+	widen(v, C_LOCAL, strlen(titles[C_LOCAL]));
+	widen(v, C_PEER, strlen(titles[C_PEER]));
 }
 
 /* ---- --sort: the rows kept, with copies of what they point to ---- */
@@ -359,6 +479,23 @@ static int by_key(const void *a, const void *b)
 	return x->ino < y->ino ? -1 : x->ino > y->ino;
 }
 
+/* -p's map: taken from its thread (which it waits for if WAIT). */
+static bool procs_ready(void *data, bool wait)
+{
+	struct view *v = data;
+
+	if (!v->scan)
+		return true;
+	if (!wait && !sk_procs_done(v->scan))
+		return false;
+	v->ps = sk_procs_take(v->scan);
+	v->scan = NULL;
+	v->procs_failed = !v->ps;
+	return true;
+}
+
+static void settle(struct view *v);
+
 static void row(const struct sk_row *r, void *data)
 {
 	struct view *v = data;
@@ -371,31 +508,61 @@ static void row(const struct sk_row *r, void *data)
 		v->count[r->kind][r->state < SK_STATES ? r->state : 0]++;
 		return;
 	}
-	if (v->sort) {
+	/* text: the first rows kept for the widths; --sort: all of them */
+	if (v->sort || (!v->fitted && !v->p.json)) {
 		if (keep(v, r) < 0)
 			v->oom = true;
+		else if (!v->sort && v->nkept == LOOK_AHEAD)
+			settle(v);
 		return;
 	}
-	print_row(v, r);
+	procs_ready(v, true);
+	if (!v->procs_failed)
+		print_row(v, r);
 }
 
 /* ---- the listing ---- */
 
 static void header(struct view *v)
 {
-	int w = v->addr_width;
+	int i;
 
 	if (!v->header || v->p.json)
 		return;
-	pr_cell(&v->p, NULL, 6, "Netid");
-	pr_cell(&v->p, NULL, 10, "State");
-	pr_cell(&v->p, NULL, -6, "Recv-Q");
-	pr_cell(&v->p, NULL, -6, "Send-Q");
-	pr_cell(&v->p, NULL, w, "Local Address:Port");
-	pr_cell(&v->p, NULL, w, "Peer Address:Port");
+	for (i = 0; i < COLUMNS; i++)
+		pr_cell(&v->p, NULL, i == C_RECVQ || i == C_SENDQ ? -v->w[i] :
+			v->w[i], titles[i]);
 	if (v->extended || v->procs)
 		fputs("Process/Extra", v->p.out);
 	fputc('\n', v->p.out);
+}
+
+/*
+ * The widths from the rows kept (all with --sort, else the first
+ * LOOK_AHEAD), the header, those rows; later rows are printed as they
+ * come.
+ */
+static void settle(struct view *v)
+{
+	size_t i;
+
+	if (v->fitted)
+		return;
+	v->fitted = true;
+	for (i = 0; i < v->nkept; i++)
+		measure(v, &v->kept[i]);
+	fit(v);
+	header(v);
+	if (v->sort) {
+		sort_key = v->sort;
+		qsort(v->kept, v->nkept, sizeof(*v->kept), by_key);
+	}
+	procs_ready(v, true);
+	for (i = 0; i < v->nkept && !v->procs_failed; i++)
+		print_row(v, &v->kept[i]);
+	free_kept(v);
+	v->kept = NULL;
+	v->nkept = v->capkept = 0;
 }
 
 /* Runs each dump; 0 or a VL_EXIT_* status after saying what failed. */
@@ -512,7 +679,7 @@ static int events(struct view *v, struct mnl_socket *nl)
 			return VL_EXIT_FAIL;
 		}
 	}
-	header(v);
+	settle(v);
 	fflush(v->p.out);
 	for (;;) {
 		struct nlmsghdr *nlh;
@@ -554,10 +721,12 @@ static void usage(FILE *out)
 		"      --valley       AF_VALLEY sockets  -4, -6         IPv4 or IPv6 only\n"
 		"  -l, --listening    listening and unconnected sockets only\n"
 		"  -a, --all          sockets in every state (default: connected ones)\n"
-		"  -n, --numeric      port numbers, not service names\n"
+		"  -n, --numeric      port numbers, not service names (valley.ko's\n"
+		"                     table, then /etc/services)\n"
 		"  -r, --resolve      host names (cached; a resolver that does not answer\n"
 		"                     in 1.5 s leaves the rest numeric)\n"
 		"  -H, --no-header    no header line\n"
+		"  -O, --oneline      one line a socket (-m, -i too)\n"
 		"  -e, --extended     uid, inode and cookie\n"
 		"  -m, --memory       socket memory (skmem)\n"
 		"  -i, --info         TCP information (rtt, cwnd, bytes, retransmits, ...)\n"
@@ -639,7 +808,7 @@ static int parse(struct view *v, int argc, char **argv)
 		case 'N': v->netns = optarg; break;
 		case 'E': v->events = true; break;
 		case 'j': v->p.json = true; break;
-		case 'O': break;
+		case 'O': v->oneline = true; break;
 		case OPT_SORT:
 			v->sort = !strcmp(optarg, "state") ? SORT_STATE :
 				  !strcmp(optarg, "port") ? SORT_PORT :
@@ -723,23 +892,37 @@ static int enter_netns(const char *name)
 	return 0;
 }
 
-static int addr_width(void)
+/* COLUMNS if set, else the terminal's width, else 80. */
+static int terminal_width(void)
 {
+	const char *env = getenv("COLUMNS");
 	struct winsize ws;
-	int cols = 80, w;
+	char *end;
+	long n;
 
+	if (env && *env) {
+		n = strtol(env, &end, 10);
+		if (!*end && n > 0 && n < 100000)
+			return n;
+	}
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
 	    ws.ws_col)
-		cols = ws.ws_col;
-	w = (cols - 32) / 2 - 1;
-	return w < 20 ? 20 : w > 48 ? 48 : w;
+		return ws.ws_col;
+	return 80;
+}
+
+static int no_procs(void)
+{
+	fprintf(stderr, "%s: cannot tell which processes hold the sockets\n",
+		VSTAT_PROG);
+	return VL_EXIT_FAIL;
 }
 
 int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 {
 	struct view *v = calloc(1, sizeof(*v));
 	struct mnl_socket *nl = NULL;
-	int ret;
+	int ret, i;
 
 	if (!v) {
 		fprintf(stderr, "%s: out of memory\n", VSTAT_PROG);
@@ -752,7 +935,9 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 	if (ret >= 0)
 		goto out;
 	pr_init(&v->p, stdout, v->p.json);
-	v->addr_width = addr_width();
+	v->cols = terminal_width();
+	for (i = 0; i < COLUMNS; i++)
+		v->w[i] = strlen(titles[i]);
 	if (v->netns) {
 		ret = enter_netns(v->netns);
 		if (ret)
@@ -770,36 +955,39 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 		ret = VL_EXIT_FAIL;
 		goto out;
 	}
-	if (v->procs) {
-		v->ps = sk_procs_scan();
-		if (!v->ps) {
-			fprintf(stderr, "%s: cannot tell which processes hold the sockets\n",
-				VSTAT_PROG);
-			ret = VL_EXIT_FAIL;
-			goto out;
+	/*
+	 * -p: the process map is made in a thread while the kernel starts on
+	 * the dump; the replies wait for it (sk_diag_hold).
+	 */
+	if (v->procs && !v->summary) {
+		/* only this thread writes: no lock a call */
+		__fsetlocking(stdout, FSETLOCKING_BYCALLER);
+		v->scan = sk_procs_start();
+		if (!v->scan) {
+			v->ps = sk_procs_scan();
+			v->procs_failed = !v->ps;
+		} else if (!v->events) {
+			sk_diag_hold(procs_ready, v);
 		}
 	}
 	if (v->events) {
-		ret = events(v, nl);
+		procs_ready(v, true);
+		ret = v->procs_failed ? no_procs() : events(v, nl);
 		goto out;
 	}
-	if (!v->summary) {
-		header(v);
+	if (!v->summary)
 		pr_list_open(&v->p, NULL);
-	}
 	ret = dumps(v, nl);
+	sk_diag_hold(NULL, NULL);
+	procs_ready(v, true);
+	if (!ret && v->procs_failed)
+		ret = no_procs();
 	if (!ret && v->oom) {
 		fprintf(stderr, "%s: out of memory\n", VSTAT_PROG);
 		ret = VL_EXIT_FAIL;
 	}
-	if (!ret && v->sort) {
-		size_t i;
-
-		sort_key = v->sort;
-		qsort(v->kept, v->nkept, sizeof(*v->kept), by_key);
-		for (i = 0; i < v->nkept; i++)
-			print_row(v, &v->kept[i]);
-	}
+	if (!ret && !v->summary)
+		settle(v);
 	if (!v->summary)
 		pr_list_close(&v->p);
 	else if (!ret)
@@ -811,6 +999,8 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv)
 out:
 	if (nl)
 		mnl_socket_close(nl);
+	if (v->scan)
+		sk_procs_free(sk_procs_take(v->scan));
 	sk_procs_free(v->ps);
 	sk_filter_free(&v->filter);
 	free_kept(v);

@@ -39,6 +39,12 @@ int vstat_sockets(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_stats(const struct vstat_opts *opts);
 int vstat_layers(const struct vstat_opts *opts, int argc, char **argv);
 int vstat_service(const struct vstat_opts *opts, int argc, char **argv);
+/*
+ * valley.ko's port to service table of this namespace, each entry to FN,
+ * without a word on failure: 0, or -1 (no module, no table).
+ */
+int vl_services_each(void (*fn)(unsigned int port, const char *name,
+				void *data), void *data);
 int vstat_live(const struct vstat_opts *opts);
 int vstat_ports(const struct vstat_opts *opts, int argc, char **argv);
 

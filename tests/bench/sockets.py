@@ -5,10 +5,17 @@
 # namespace with about 50,000 TCP sockets on loopback (listeners,
 # established pairs, TIME-WAIT), then each command run ROUNDS times, the
 # commands rotating within a round, output to /dev/null.  Prints, per
-# command, the median wall time, the spread (min..max), the median ratio
-# to `ss -tan` over the rounds, and the peak RSS.  Needs root, ss, ip.
+# command, the median wall time and its spread (min..max), the median CPU
+# time (user + system, all threads), and the peak RSS; then each ratio
+# the issue names (vstat -tan, --json to ss -tan; vstat -tanp to vstat
+# -tan; the filtered listing to ss's), as the median of the per-round
+# ratios with their spread.  Needs root, ss, ip.
 #
 #   tests/bench/sockets.py [--sockets N] [--rounds R] [--vstat PATH]
+#                          [--before PATH]
+#
+# --before adds another vstat's -tan and -tanp to the same rounds (an
+# older build, say), and their ratio.
 
 import argparse
 import os
@@ -53,17 +60,17 @@ def holder(n, index):
 
 
 def run_once(cmd):
-    """Wall time of CMD."""
+    """Wall time and CPU time (user + system) of CMD."""
     null = os.open(os.devnull, os.O_WRONLY)
     t = time.perf_counter()
     pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[
         (os.POSIX_SPAWN_DUP2, null, 1), (os.POSIX_SPAWN_DUP2, null, 2)])
-    _, status = os.waitpid(pid, 0)
+    _, status, ru = os.wait4(pid, 0)
     dt = time.perf_counter() - t
     os.close(null)
     if status:
         sys.exit(f"sockets.py: {' '.join(cmd)} failed ({status})")
-    return dt
+    return dt, ru.ru_utime + ru.ru_stime
 
 
 def peak_rss(cmd):
@@ -80,6 +87,7 @@ def main():
     ap.add_argument("--sockets", type=int, default=50000)
     ap.add_argument("--rounds", type=int, default=11)
     ap.add_argument("--vstat", default=os.path.join(SRC, "userspace/vstat"))
+    ap.add_argument("--before", help="another vstat to compare")
     ap.add_argument("--hold", type=int, default=-1, help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.hold >= 0:
@@ -118,26 +126,47 @@ def main():
             (f"vstat sockets -tan '{f}'", [v, "sockets", "-N", NS, "-tan",
                                            f]),
         ]
+        if a.before:
+            cmds += [("before: vstat sockets -tan",
+                      [a.before, "sockets", "-N", NS, "-tan"]),
+                     ("before: vstat sockets -tanp",
+                      [a.before, "sockets", "-N", NS, "-tanp"])]
         times = {name: [] for name, _ in cmds}
+        cpu = {name: [] for name, _ in cmds}
         rss = {name: peak_rss(cmd) for name, cmd in cmds}
         for rnd in range(a.rounds):
             k = rnd % len(cmds)
             for name, cmd in cmds[k:] + cmds[:k]:
-                times[name].append(run_once(cmd))
-        base = times["ss -tan"]
-        print(f"{n} TCP sockets in namespace {NS}, {a.rounds} rounds; "
-              f"ratio: median over rounds of the time / ss -tan's")
+                wall, used = run_once(cmd)
+                times[name].append(wall)
+                cpu[name].append(used)
+        print(f"{n} TCP sockets in namespace {NS}, {a.rounds} rounds, "
+              f"{os.cpu_count()} CPUs, load average "
+              f"{os.getloadavg()[0]:.2f}")
         print(f"{'command':32} {'median ms':>9} {'min..max ms':>15} "
-              f"{'ratio':>6} {'peak RSS':>9}")
+              f"{'CPU ms':>7} {'peak RSS':>9}")
         for name, _ in cmds:
             t = times[name]
-            ratio = statistics.median(x / b for x, b in zip(t, base))
             print(f"{name:32} {statistics.median(t) * 1e3:9.1f} "
-                  f"{min(t) * 1e3:7.1f}..{max(t) * 1e3:<7.1f} {ratio:6.2f} "
+                  f"{min(t) * 1e3:7.1f}..{max(t) * 1e3:<7.1f} "
+                  f"{statistics.median(cpu[name]) * 1e3:7.1f} "
                   f"{rss[name] / 1024:6.1f} MB")
-        vp = statistics.median(x / y for x, y in zip(
-            times["vstat sockets -tanp"], times["vstat sockets -tan"]))
-        print(f"vstat -tanp / vstat -tan: {vp:.2f}")
+        print("ratios (median of the rounds' ratios, min..max; target):")
+        ratios = [
+            ("vstat sockets -tan", "ss -tan", "<= 1.0"),
+            ("vstat sockets -tan --json", "ss -tan", "<= 1.1"),
+            ("vstat sockets -tanp", "vstat sockets -tan", "<= 1.2"),
+            ("ss -tanp", "ss -tan", "(ss's own)"),
+            (f"vstat sockets -tan '{f}'", f"ss -tan '{f}'", "about 1")]
+        if a.before:
+            ratios.append(("before: vstat sockets -tanp",
+                           "before: vstat sockets -tan", "before"))
+        for a_, b_, target in ratios:
+            r = [x / y for x, y in zip(times[a_], times[b_])]
+            c = statistics.median(cpu[a_]) / max(statistics.median(cpu[b_]),
+                                                 1e-9)
+            print(f"  {a_} / {b_}: {statistics.median(r):.2f} "
+                  f"({min(r):.2f}..{max(r):.2f}; {target}); CPU {c:.2f}")
     finally:
         for h in holds:
             h.kill()

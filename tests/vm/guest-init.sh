@@ -160,7 +160,7 @@ canary) load_module; echo "$?" >"$results/status"; kmemleak_scan ;;
 bench)
 	# AF_VALLEY's figures on one CPU, as before the guest had two.
 	# VALLEY_BENCHES=a,b (from the kernel's command line) picks some.
-	benches=${VALLEY_BENCHES:-vbench,layers,ports}
+	benches=${VALLEY_BENCHES:-vbench,layers,ports,sockets}
 	status=1
 	load_module && for b in ${benches//,/ }; do
 		status=1
