@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# KTAP output for valley's Python selftests (valley_layers.py,
-# vstat_live.py): each runs its test functions through run_tests().
+# KTAP output for valley's older Python selftests (vstat_ports.py,
+# vstat_sockets.py): each runs its test functions through run_tests();
+# the others run on net/lib/py's ksft_run().
 # "ktap.py --count FILE" says how many, without running them.
 
 import ast
