@@ -47,23 +47,22 @@ static int valley_check_request(struct net *net, u8 version,
 }
 
 /*
- * A request of an operation whose spec names no request attributes has
- * no policy, and genetlink would ignore its attributes: refuse them.
+ * An operation whose spec names no request attributes has no policy, and
+ * a split one's attributes are not parsed (6.2 on): refuse them as
+ * genetlink refuses those of an operation without a policy before 6.2,
+ * with a policy that rejects everything, so that every kernel answers
+ * alike.
  */
+static const struct nla_policy valley_reject_all_policy[2] = {
+	[0 ... 1] = { .type = NLA_REJECT },
+};
+
 static int valley_no_attrs(const struct nlmsghdr *nlh,
 			   struct netlink_ext_ack *extack)
 {
-	const struct nlattr *attr = nlmsg_attrdata(nlh, GENL_HDRLEN);
-	int len = nlmsg_attrlen(nlh, GENL_HDRLEN);
-
-	if (!len)
-		return 0;
-	if (!nla_ok(attr, len)) {
-		NL_SET_ERR_MSG(extack, "malformed attribute");
-		return -EINVAL;
-	}
-	NL_SET_ERR_MSG_ATTR(extack, attr, "this request takes no attributes");
-	return -EINVAL;
+	return nla_validate(nlmsg_attrdata(nlh, GENL_HDRLEN),
+			    nlmsg_attrlen(nlh, GENL_HDRLEN), 1,
+			    valley_reject_all_policy, extack);
 }
 
 int valley_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
