@@ -24,6 +24,7 @@ module:
 		echo "no kernel headers in $(KDIR): install linux-headers-$(KVER), or pass KVER= or KDIR=" >&2; \
 		exit 1; \
 	fi
+	@tests/ksft.sh
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 # vstat embeds the skeletons of bpf/.

@@ -2,10 +2,13 @@
 /*
  * valley: the "valley" generic netlink family, through which userspace
  * reads the module's state and controls it.  The only file that speaks
- * netlink: the policy, the operations, every reply and dump (and their
- * cursors), and the names of the counters' rows.
+ * netlink: the operations' handlers, every reply and dump (and their
+ * cursors), and the names of the counters' rows.  The request policies
+ * and the table of operations are generated from valley.yaml
+ * (generated/genl-gen.c, see genl-gen.sh); this file registers them.
  *
- * Every operation is validated strictly: unknown attributes, attributes
+ * Every operation is validated strictly: each has a policy of only the
+ * attributes its request may carry, and unknown attributes, attributes
  * only the kernel sends, trailing bytes and non-zero reserved header
  * fields are refused, each with an extack message.  Operations run under
  * genl_mutex (the family is not parallel_ops) in the namespace of the
@@ -19,49 +22,10 @@
 #include <net/genetlink.h>
 #include <net/sock.h>
 
+#include "compat.h"	/* before genl-gen.h: genl_split_ops before 6.2 */
+#include "genl-gen.h"
 #include "layers.h"
 #include "valley.h"
-
-/* 6.2 split the operation type that pre_doit and post_doit are given. */
-#ifdef COMPAT_HAVE_GENL_SPLIT_OPS
-#define valley_genl_op genl_split_ops
-#else
-#define valley_genl_op genl_ops
-#endif
-
-#define VALLEY_REPLY_ONLY "attribute is only sent by the kernel"
-
-static const struct nla_policy valley_policy[VALLEY_A_MAX + 1] = {
-	[VALLEY_A_INFO_VERSION]		= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_INFO_GENL_VERSION]	= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_INFO_FAMILY]		= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_INFO_PARTS]		= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_INFO_REQUESTS]	= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_PAD]			= { .type = NLA_REJECT,
-					    .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_SOCK_STREAM_OPEN ... VALLEY_A_SOCK_BYTES_IN] = {
-		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_LAYER]		= NLA_POLICY_MAX(NLA_U8, VALLEY_LAYER_MAX),
-	[VALLEY_A_IFINDEX]		= NLA_POLICY_MIN(NLA_S32, 1),
-	[VALLEY_A_IFNAME ... VALLEY_A_FWD] = {
-		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
-	[VALLEY_A_SERVICE_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
-	[VALLEY_A_SERVICE_NAME]		= { .type = NLA_NUL_STRING,
-					    .len = VALLEY_SERVICE_NAME_LEN - 1 },
-	[VALLEY_A_PROTO ... VALLEY_A_CTRS_FWD] = {
-		.type = NLA_REJECT, .reject_message = VALLEY_REPLY_ONLY },
-};
-
-/* GET_COUNTERS's own: what it may be asked, and nothing the kernel sends. */
-static const struct nla_policy valley_counters_policy[VALLEY_A_MAX + 1] = {
-	[VALLEY_A_LAYER]		= NLA_POLICY_MAX(NLA_U8, VALLEY_LAYER_MAX),
-	[VALLEY_A_IFINDEX]		= NLA_POLICY_MIN(NLA_S32, 1),
-};
 
 static struct genl_family valley_genl_family;
 
@@ -82,11 +46,35 @@ static int valley_check_request(struct net *net, u8 version,
 	return 0;
 }
 
-static int valley_pre_doit(const struct valley_genl_op *ops,
-			   struct sk_buff *skb, struct genl_info *info)
+/*
+ * An operation whose spec names no request attributes has no policy, and
+ * a split one's attributes are not parsed (6.2 on): refuse them as
+ * genetlink refuses those of an operation without a policy before 6.2,
+ * with a policy that rejects everything, so that every kernel answers
+ * alike.
+ */
+static const struct nla_policy valley_reject_all_policy[2] = {
+	[0 ... 1] = { .type = NLA_REJECT },
+};
+
+static int valley_no_attrs(const struct nlmsghdr *nlh,
+			   struct netlink_ext_ack *extack)
 {
-	return valley_check_request(genl_info_net(info),
-				    info->genlhdr->version, info->extack);
+	return nla_validate(nlmsg_attrdata(nlh, GENL_HDRLEN),
+			    nlmsg_attrlen(nlh, GENL_HDRLEN), 1,
+			    valley_reject_all_policy, extack);
+}
+
+int valley_pre_doit(const struct genl_split_ops *ops, struct sk_buff *skb,
+		    struct genl_info *info)
+{
+	int err;
+
+	err = valley_check_request(genl_info_net(info),
+				   info->genlhdr->version, info->extack);
+	if (err || info->attrs)
+		return err;
+	return valley_no_attrs(info->nlhdr, info->extack);
 }
 
 static int valley_fill_info(struct sk_buff *msg, struct genl_info *info)
@@ -135,7 +123,7 @@ static int valley_reply(struct genl_info *info,
 	return genlmsg_reply(msg, info);
 }
 
-static int valley_get_info(struct sk_buff *skb, struct genl_info *info)
+int valley_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return valley_reply(info, valley_fill_info);
 }
@@ -181,12 +169,12 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int valley_get_sock_stats(struct sk_buff *skb, struct genl_info *info)
+int valley_nl_get_sock_stats_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	return valley_reply(info, valley_fill_sock_stats);
 }
 
-static int valley_reset(struct sk_buff *skb, struct genl_info *info)
+int valley_nl_reset_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct net *net = genl_info_net(info);
 
@@ -420,25 +408,30 @@ static int valley_layers_dump_rows(struct sk_buff *skb,
 	return 0;
 }
 
-/*
- * A GET_LAYERS or GET_COUNTERS dump starts: check the request (against
- * POLICY), take the snapshot.
- */
-static int valley_snap_start(struct netlink_callback *cb,
-			     const struct nla_policy *policy)
+/* A dump's request attributes, as genetlink parsed them with its policy. */
+static struct nlattr **valley_dump_attrs(struct netlink_callback *cb)
 {
+#ifdef COMPAT_HAVE_GENL_SPLIT_OPS
+	return genl_dumpit_info(cb)->info.attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+/*
+ * A GET_LAYERS or GET_COUNTERS dump starts: check the request (its policy
+ * has been applied), take the snapshot.
+ */
+static int valley_snap_start(struct netlink_callback *cb)
+{
+	struct nlattr **tb = valley_dump_attrs(cb);
 	struct net *net = sock_net(cb->skb->sk);
-	struct nlattr *tb[VALLEY_A_MAX + 1];
 	struct valley_layers_snap *snap;
 	int ifindex = 0, err;
 	bool found;
 	u8 layer = 0;
 
 	err = valley_dump_check(cb);
-	if (err)
-		return err;
-	err = nlmsg_parse(cb->nlh, GENL_HDRLEN, tb, VALLEY_A_MAX, policy,
-			  cb->extack);
 	if (err)
 		return err;
 	if (tb[VALLEY_A_LAYER])
@@ -467,9 +460,9 @@ static int valley_snap_start(struct netlink_callback *cb,
 	return 0;
 }
 
-static int valley_layers_start(struct netlink_callback *cb)
+int valley_layers_start(struct netlink_callback *cb)
 {
-	return valley_snap_start(cb, valley_policy);
+	return valley_snap_start(cb);
 }
 
 /* Put N counters V as nest ATTR, V[i] as counter FIRST + i. */
@@ -602,13 +595,13 @@ cancel:
 	return -EMSGSIZE;
 }
 
-static int valley_counters_start(struct netlink_callback *cb)
+int valley_counters_start(struct netlink_callback *cb)
 {
-	return valley_snap_start(cb, valley_counters_policy);
+	return valley_snap_start(cb);
 }
 
 /* The messages of the snapshot from d->pos on. */
-static int valley_counters_dumpit(struct sk_buff *skb,
+int valley_nl_get_counters_dumpit(struct sk_buff *skb,
 				  struct netlink_callback *cb)
 {
 	struct valley_layers_dump *d = valley_layers_ctx(cb);
@@ -626,7 +619,7 @@ static int valley_counters_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int valley_layers_dumpit(struct sk_buff *skb,
+int valley_nl_get_layers_dumpit(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	struct valley_layers_dump *d = valley_layers_ctx(cb);
@@ -636,7 +629,7 @@ static int valley_layers_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-static int valley_layers_done(struct netlink_callback *cb)
+int valley_layers_done(struct netlink_callback *cb)
 {
 	valley_layers_snap_free(valley_layers_ctx(cb)->snap);
 	return 0;
@@ -667,7 +660,7 @@ static struct valley_layers *valley_info_layers(struct genl_info *info)
 	return valley_pernet(genl_info_net(info))->layers;
 }
 
-static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
+int valley_nl_service_add_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *attr = info->attrs[VALLEY_A_SERVICE_NAME];
 	int err;
@@ -689,7 +682,7 @@ static int valley_service_add_doit(struct sk_buff *skb, struct genl_info *info)
 				  nla_data(attr), info->extack);
 }
 
-static int valley_service_del_doit(struct sk_buff *skb, struct genl_info *info)
+int valley_nl_service_del_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	int err;
 
@@ -701,13 +694,13 @@ static int valley_service_del_doit(struct sk_buff *skb, struct genl_info *info)
 				  info->extack);
 }
 
-static int valley_service_start(struct netlink_callback *cb)
+int valley_service_start(struct netlink_callback *cb)
 {
-	return valley_dump_check(cb);
+	return valley_dump_check(cb) ?: valley_no_attrs(cb->nlh, cb->extack);
 }
 
 /* One message per port with a service, from port cb->args[0] on. */
-static int valley_service_dumpit(struct sk_buff *skb,
+int valley_nl_service_get_dumpit(struct sk_buff *skb,
 				 struct netlink_callback *cb)
 {
 	struct valley_layers *vl = valley_pernet(sock_net(skb->sk))->layers;
@@ -732,70 +725,70 @@ static int valley_service_dumpit(struct sk_buff *skb,
 	return skb->len;
 }
 
-/* Dumps need start and done, which only the full operations have. */
-static const struct genl_ops valley_genl_dump_ops[] = {
-	{
-		.cmd	= VALLEY_CMD_GET_LAYERS,
-		.start	= valley_layers_start,
-		.dumpit	= valley_layers_dumpit,
-		.done	= valley_layers_done,
-	},
-	{
-		.cmd	= VALLEY_CMD_SERVICE_GET,
-		.start	= valley_service_start,
-		.dumpit	= valley_service_dumpit,
-	},
-	{
-		.cmd	= VALLEY_CMD_GET_COUNTERS,
-		.start	= valley_counters_start,
-		.dumpit	= valley_counters_dumpit,
-		.done	= valley_layers_done,
-		.policy	= valley_counters_policy,
-		.maxattr = VALLEY_A_MAX,
-	},
-};
+#ifndef COMPAT_HAVE_GENL_SPLIT_OPS
+/*
+ * Before 6.2 a family has no split operations: register the generated
+ * ones (valley_nl_ops, in command order, do before dump) as full
+ * operations, one per command, with the family's pre_doit.
+ */
+static struct genl_ops valley_genl_ops[ARRAY_SIZE(valley_nl_ops)] __ro_after_init;
 
-static const struct genl_small_ops valley_genl_ops[] = {
-	{
-		.cmd	= VALLEY_CMD_GET_INFO,
-		.doit	= valley_get_info,
-	},
-	{
-		.cmd	= VALLEY_CMD_RESET,
-		.doit	= valley_reset,
-	},
-	{
-		.cmd	= VALLEY_CMD_GET_SOCK_STATS,
-		.doit	= valley_get_sock_stats,
-	},
-	{
-		.cmd	= VALLEY_CMD_SERVICE_ADD,
-		.doit	= valley_service_add_doit,
-	},
-	{
-		.cmd	= VALLEY_CMD_SERVICE_DEL,
-		.doit	= valley_service_del_doit,
-	},
-};
+static int valley_full_pre_doit(const struct genl_ops *ops,
+				struct sk_buff *skb, struct genl_info *info)
+{
+	return valley_pre_doit(NULL, skb, info);
+}
+
+static unsigned int __init valley_genl_full_ops(void)
+{
+	struct genl_ops *op = valley_genl_ops - 1;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(valley_nl_ops); i++) {
+		const struct genl_split_ops *s = &valley_nl_ops[i];
+
+		if (i == 0 || op->cmd != s->cmd)
+			op++;
+		/* One policy serves both halves of a full operation. */
+		WARN_ON(op->policy && s->policy && op->policy != s->policy);
+		op->cmd = s->cmd;
+		if (s->flags & GENL_CMD_CAP_DO) {
+			op->doit = s->doit;
+		} else {
+			op->start = s->start;
+			op->dumpit = s->dumpit;
+			op->done = s->done;
+		}
+		if (s->policy) {
+			op->policy = s->policy;
+			op->maxattr = s->maxattr;
+		}
+	}
+	return op + 1 - valley_genl_ops;
+}
+#endif
 
 static struct genl_family valley_genl_family __ro_after_init = {
 	.name		= VALLEY_GENL_NAME,
 	.version	= VALLEY_GENL_VERSION,
-	.maxattr	= VALLEY_A_MAX,
-	.policy		= valley_policy,
 	.netnsok	= true,
-	.pre_doit	= valley_pre_doit,
 	.module		= THIS_MODULE,
-	.small_ops	= valley_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(valley_genl_ops),
-	.ops		= valley_genl_dump_ops,
-	.n_ops		= ARRAY_SIZE(valley_genl_dump_ops),
+#ifdef COMPAT_HAVE_GENL_SPLIT_OPS
+	.split_ops	= valley_nl_ops,
+	.n_split_ops	= ARRAY_SIZE(valley_nl_ops),
+#else
+	.pre_doit	= valley_full_pre_doit,
+	.ops		= valley_genl_ops,
+#endif
 	/* Strict validation of every operation, reserved fields included. */
 	.resv_start_op	= 0,
 };
 
 int __init valley_genl_init(void)
 {
+#ifndef COMPAT_HAVE_GENL_SPLIT_OPS
+	valley_genl_family.n_ops = valley_genl_full_ops();
+#endif
 	return genl_register_family(&valley_genl_family);
 }
 

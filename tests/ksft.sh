@@ -31,6 +31,7 @@ files=(
 	tools/testing/selftests/net/lib/py/utils.py
 	tools/testing/selftests/net/lib/py/ynl.py
 	tools/net/ynl/cli.py
+	tools/net/ynl/ynl-gen-c.py
 	tools/net/ynl/lib/__init__.py
 	tools/net/ynl/lib/nlspec.py
 	tools/net/ynl/lib/ynl.py

@@ -1,43 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# KTAP output for valley's Python selftests (valley_layers.py,
-# vstat_live.py): each runs its test functions through run_tests().
+# How many results a Python selftest prints, read from its source: the
+# tests run on net/lib/py's ksft_run (linux-source-6.12), which prints
+# KTAP; check.sh counts on the host what each should print.
 # "ktap.py --count FILE" says how many, without running them.
 
 import ast
 import sys
 
 
-class Failed(Exception):
-    """A check that did not hold; the message says which ("; " per line)."""
-
-
-def run_tests(tests, errors=()):
-    """Run each test_NAME function, print KTAP; return the exit status.
-
-    A test fails when it raises Failed or one of ERRORS; other exceptions
-    are bugs of the test and end the run.
-    """
-    print("TAP version 13")
-    print(f"1..{len(tests)}")
-    failed = 0
-    for i, test in enumerate(tests, 1):
-        name = test.__name__[len("test_"):]
-        try:
-            test()
-            print(f"ok {i} {name}")
-        except (Failed, *errors) as e:
-            failed += 1
-            for line in str(e).split("; "):
-                print(f"# {line}")
-            print(f"not ok {i} {name}")
-        sys.stdout.flush()
-    print(f"# Totals: pass:{len(tests) - failed} fail:{failed}")
-    return 1 if failed else 0
-
-
 def planned(path):
-    """The number of tests PATH's main() hands run_tests().
+    """The number of tests PATH's main() hands ksft_run().
 
     Read from the source, not by running it: the host that counts the
     tests a build has (tests/check.sh) cannot run them.  main() must name
@@ -57,13 +30,13 @@ def planned(path):
                 lists[node.targets[0].id] = len(node.value.elts)
             if (isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Name)
-                    and node.func.id in ("run_tests", "ksft_run")
+                    and node.func.id == "ksft_run"
                     and node.args
                     and isinstance(node.args[0], ast.Name)):
                 names.append(node.args[0].id)
         if len(names) == 1 and names[0] in lists:
             return lists[names[0]]
-    raise ValueError(f"{path}: no main() with tests = [...] for run_tests()")
+    raise ValueError(f"{path}: no main() with tests = [...] for ksft_run()")
 
 
 if __name__ == "__main__":

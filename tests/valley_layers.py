@@ -8,7 +8,10 @@
 # is known: what one side sends, the other receives, exactly.
 #
 # Needs VALLEY_SRC; runs the ASan/UBSan build of vstat in each namespace.
-# Output is KTAP.
+# Runs on the net selftests' library of linux-source-6.12 (tests/ksft.sh);
+# output is KTAP.  The tests share namespaces (vla and vlb of
+# test_two_hosts serve the later ones), so the namespaces have fixed names
+# and go at the end.
 
 import json
 import os
@@ -18,10 +21,14 @@ import sys
 import threading
 import time
 
-from ktap import Failed, run_tests
-
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.append(os.path.join(SRC,
+                             "build/linux-src/tools/testing/selftests/net"))
+
+from lib.py import (KsftFailEx, KsftSkipEx, ksft_exit,  # noqa: E402
+                    ksft_pr, ksft_run)
+
 VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
 ENV = dict(os.environ)
 ENV.pop("LD_PRELOAD", None)    # the runner's stdbuf; ASan must come first
@@ -39,8 +46,8 @@ def run(*cmd, ns=None, check=True, stdin=None):
     p = subprocess.run(cmd, capture_output=True, text=True, env=ENV,
                        input=stdin, errors="backslashreplace")
     if check and p.returncode:
-        raise Failed(f"{' '.join(cmd)}: exit {p.returncode}: "
-                     f"{p.stderr.strip()}")
+        raise KsftFailEx(f"{' '.join(cmd)}: exit {p.returncode}: "
+                         f"{p.stderr.strip()}")
     return p
 
 
@@ -60,7 +67,8 @@ class Rows:
     def get(self, layer, key, col, dev=None):
         r = self.rows.get((layer, dev, key))
         if r is None:
-            raise Failed(f"{self.ns}: no row {layer} {dev or ''} {key}")
+            raise KsftFailEx(f"{self.ns}: no row {layer} {dev or ''} "
+                             f"{key}")
         return r[col]
 
 
@@ -74,7 +82,9 @@ class Check:
 
     def done(self):
         if self.bad:
-            raise Failed("; ".join(self.bad))
+            for line in self.bad:
+                ksft_pr(line)
+            raise KsftFailEx(f"{len(self.bad)} of the checks failed")
 
 
 def netns(*names):
@@ -213,7 +223,7 @@ def server(ns, code, *args):
     p = subprocess.Popen(("ip", "netns", "exec", ns, sys.executable, "-c",
                           code) + args, stdout=subprocess.PIPE, text=True)
     if p.stdout.readline().strip() != "ready":
-        raise Failed(f"{ns}: the server did not start")
+        raise KsftFailEx(f"{ns}: the server did not start")
     return p
 
 
@@ -240,7 +250,7 @@ def two_hosts_traffic():
     got = int(srv.stdout.readline())
     srv.wait(timeout=30)
     if got != TCP_BYTES:
-        raise Failed(f"the TCP server got {got} bytes")
+        raise KsftFailEx(f"the TCP server got {got} bytes")
     time.sleep(0.3)
     return mss
 
@@ -1002,9 +1012,8 @@ def test_router_fragments_with_conntrack():
     p = run("nft", "-f", "-", ns="vlr", stdin=NFT_CT, check=False)
     if p.returncode:
         if run("modprobe", "-q", "nf_conntrack", check=False).returncode:
-            print("# no conntrack in this kernel: nothing to test")
-            return
-        raise Failed(f"nft: {p.stderr.strip()}")
+            raise KsftSkipEx("no conntrack in this kernel")
+        raise KsftFailEx(f"nft: {p.stderr.strip()}")
     try:
         router_fragments()
     finally:
@@ -1116,7 +1125,7 @@ def test_rmmod_under_traffic():
     """rmmod and insmod, 100 times, while packets cross two namespaces."""
     ko = os.environ.get("VALLEY_KO")
     if not ko:
-        raise Failed("VALLEY_KO is not set")
+        raise KsftSkipEx("VALLEY_KO is not set")
     # Under QEMU's TCG, patching kernel text (the static keys that turn
     # hooks on and off) while another vCPU runs it can oops on the int3
     # the patching uses.  Hooks that stay keep the keys on; valley's come
@@ -1158,13 +1167,13 @@ def main():
              test_devices_and_namespaces_go_under_traffic,
              test_rmmod_under_traffic]
     try:
-        return run_tests(tests, (subprocess.TimeoutExpired,
-                                 json.JSONDecodeError, ValueError))
+        ksft_run(tests)
     finally:
         for n in ("vla", "vlb", "vlh1", "vlr", "vlh2", "vle", "vlf", "vlc",
                   "vld", "vls"):
             run("ip", "netns", "del", n, check=False)
+    ksft_exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -1646,6 +1646,145 @@ TEST(memory_charged_to_cgroup)
 	EXPECT_LE(un * 8 / 10, vl);
 }
 
+/*
+ * Each socket type, reached from the namespace of its socket and from
+ * another: a socket of the type bound to port VT_HOME_PORT in the first
+ * namespace (and listening, but for datagrams), then the test in the
+ * variant's namespace.  The harness runs each test in a child of its
+ * own, so FIXTURE_SETUP may move it to a new namespace.
+ */
+#define VT_HOME_PORT	5060
+
+FIXTURE(type_ns) {
+	int home;		/* bound in the first namespace */
+};
+
+FIXTURE_VARIANT(type_ns) {
+	int type;
+	bool other_ns;		/* the test runs in a new namespace */
+};
+
+FIXTURE_VARIANT_ADD(type_ns, stream_same_ns) {
+	.type = SOCK_STREAM,
+};
+
+FIXTURE_VARIANT_ADD(type_ns, stream_other_ns) {
+	.type = SOCK_STREAM,
+	.other_ns = true,
+};
+
+FIXTURE_VARIANT_ADD(type_ns, seqpacket_same_ns) {
+	.type = SOCK_SEQPACKET,
+};
+
+FIXTURE_VARIANT_ADD(type_ns, seqpacket_other_ns) {
+	.type = SOCK_SEQPACKET,
+	.other_ns = true,
+};
+
+FIXTURE_VARIANT_ADD(type_ns, dgram_same_ns) {
+	.type = SOCK_DGRAM,
+};
+
+FIXTURE_VARIANT_ADD(type_ns, dgram_other_ns) {
+	.type = SOCK_DGRAM,
+	.other_ns = true,
+};
+
+FIXTURE_SETUP(type_ns)
+{
+	self->home = vsock(variant->type);
+	ASSERT_LE(0, self->home);
+	ASSERT_EQ(0, bind_port(self->home, VT_HOME_PORT));
+	if (variant->type != SOCK_DGRAM)
+		ASSERT_EQ(0, listen(self->home, 4));
+	if (variant->other_ns && unshare(CLONE_NEWNET))
+		SKIP(return, "no new network namespace (%s)", strerror(errno));
+}
+
+FIXTURE_TEARDOWN(type_ns)
+{
+	close(self->home);
+}
+
+/* The home socket is reached from its own namespace only. */
+TEST_F(type_ns, reach_home_port)
+{
+	struct sockaddr_vl to = vt_addr(VT_HOME_PORT);
+	int c = vsock(variant->type), s;
+	char buf[8];
+
+	ASSERT_LE(0, c);
+	if (variant->type == SOCK_DGRAM) {
+		if (variant->other_ns) {
+			EXPECT_EQ(-1, sendto(c, "hello", 5, 0,
+					     (struct sockaddr *)&to, sizeof(to)));
+			EXPECT_EQ(ECONNREFUSED, errno);
+		} else {
+			EXPECT_EQ(5, sendto(c, "hello", 5, 0,
+					    (struct sockaddr *)&to, sizeof(to)));
+			EXPECT_EQ(5, recv(self->home, buf, sizeof(buf),
+					  MSG_DONTWAIT));
+			EXPECT_EQ(0, memcmp(buf, "hello", 5));
+		}
+		close(c);
+		return;
+	}
+	if (variant->other_ns) {
+		EXPECT_EQ(-ECONNREFUSED, connect_port(c, VT_HOME_PORT));
+		close(c);
+		return;
+	}
+	ASSERT_EQ(0, connect_port(c, VT_HOME_PORT));
+	s = accept(self->home, NULL, NULL);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(5, send(c, "hello", 5, 0));
+	EXPECT_EQ(5, recv(s, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	EXPECT_EQ(VT_HOME_PORT, peer_port(c));
+	close(s);
+	close(c);
+}
+
+/* The home port is taken in its namespace only, for its type only. */
+TEST_F(type_ns, bind_home_port)
+{
+	int fd = vsock(variant->type);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(variant->other_ns ? 0 : -EADDRINUSE,
+		  bind_port(fd, VT_HOME_PORT));
+	close(fd);
+}
+
+/* A pair of the type talks both ways in either namespace. */
+TEST_F(type_ns, exchange_in_namespace)
+{
+	int a, b;
+	char buf[8];
+
+	if (variant->type == SOCK_DGRAM) {
+		a = vsock(SOCK_DGRAM);
+		b = vsock(SOCK_DGRAM);
+		ASSERT_EQ(0, bind_port(a, VT_HOME_PORT + 1));
+		ASSERT_EQ(0, bind_port(b, VT_HOME_PORT + 2));
+		ASSERT_EQ(0, connect_port(a, VT_HOME_PORT + 2));
+		ASSERT_EQ(0, connect_port(b, VT_HOME_PORT + 1));
+	} else {
+		ASSERT_EQ(0, pair(variant->type, VT_HOME_PORT + 1, &a, &b));
+	}
+	EXPECT_EQ(4, send(a, "ping", 4, 0));
+	EXPECT_EQ(4, recv(b, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "ping", 4));
+	EXPECT_EQ(4, send(b, "pong", 4, 0));
+	EXPECT_EQ(4, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "pong", 4));
+	EXPECT_EQ(VT_HOME_PORT + 1, variant->type == SOCK_DGRAM ?
+		  local_port(a) : peer_port(a));
+	close(a);
+	close(b);
+}
+
 /* Another namespace neither sees nor reaches our ports, and has its own. */
 TEST(namespaces_isolated)
 {

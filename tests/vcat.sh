@@ -8,6 +8,8 @@
 
 here=$(dirname "$(readlink -f "$0")")
 . "$here/../kselftest/ktap_helpers.sh"
+# The net selftests' waits (slowwait), from linux-source-6.12 (tests/ksft.sh).
+. "$VALLEY_SRC/build/linux-src/tools/testing/selftests/net/lib.sh"
 
 VCAT=${VCAT:-$VALLEY_SRC/build/san/vcat}
 unset LD_PRELOAD	# the runner's stdbuf; ASan must come first
@@ -23,14 +25,11 @@ expect() {
 	fi
 }
 
-# wait_sock KEY=VALUE|KEY!=VALUE...: until a valley socket has them all
+# sock_is KEY=VALUE|KEY!=VALUE...: whether a valley socket has them all
 # (port=N, peer=N, state=LISTEN, recv_q!=0...), as vstat shows it.
-wait_sock() {
-	local i
-
-	for i in $(seq 1 200); do
-		"$VALLEY_SRC/build/san/vstat" --json sockets --valley -a 2>/dev/null |
-			python3 -c 'import json, sys
+sock_is() {
+	"$VALLEY_SRC/build/san/vstat" --json sockets --valley -a 2>/dev/null |
+		python3 -c 'import json, sys
 def ok(s, a):
 	s = dict(s, port=s.get("local_port"), peer=s.get("peer_port"),
 		 type={"v_str": "stream", "v_dgr": "dgram",
@@ -38,10 +37,17 @@ def ok(s, a):
 	k, v = a.split("=", 1)
 	return (str(s.get(k.rstrip("!"))) == v) != k.endswith("!")
 sys.exit(not any(all(ok(s, a) for a in sys.argv[1:])
-		 for s in json.load(sys.stdin)))' "$@" && return 0
-		sleep 0.05
-	done
-	return 1
+		 for s in json.load(sys.stdin)))' "$@"
+}
+
+# wait_sock KEY=VALUE|KEY!=VALUE...: until sock_is, for up to 10 s.
+wait_sock() {
+	slowwait 10 sock_is "$@"
+}
+
+# stopped PID: whether process PID is stopped.
+stopped() {
+	[ "$(cut -d' ' -f3 "/proc/$1/stat")" = T ]
 }
 
 # exchange FLAGS PORT TYPE: a listener and a client, both ways; the
@@ -69,8 +75,6 @@ test_stream() { exchange "" 6000 stream; }
 test_seqpacket() { exchange -s 6001 seqpacket; }
 
 test_dgram() {
-	local i
-
 	"$VCAT" -u -l 6002 >"$tmp/dgram.out" 2>&1 &
 	local server=$!
 
@@ -78,10 +82,7 @@ test_dgram() {
 	printf 'ping' | "$VCAT" -u 6002
 	expect "client status" "$?" 0 || return 1
 	# The listener goes on receiving: wait for its output, then stop it.
-	for i in $(seq 1 100); do
-		[ -s "$tmp/dgram.out" ] && break
-		sleep 0.05
-	done
+	slowwait 5 test -s "$tmp/dgram.out"
 	kill "$server"
 	wait "$server" 2>/dev/null
 	expect "server got" "$(cat "$tmp/dgram.out")" "ping"
@@ -133,18 +134,12 @@ test_peer_gone() {
 	"$VCAT" 6003 <&9 >/dev/null 2>"$tmp/gone.err" &
 	client=$!
 	echo first >&9
-	for i in $(seq 1 200); do
-		[ -s "$tmp/gone.out" ] && break
-		sleep 0.05
-	done
+	slowwait 10 test -s "$tmp/gone.out"
 	kill -STOP "$client"
 	# kill returns before the client stops: were the listener gone
 	# first, the client would read its end (EOF) and exit 0 before it
 	# saw "second".
-	for i in $(seq 1 200); do
-		[ "$(cut -d' ' -f3 "/proc/$client/stat")" = T ] && break
-		sleep 0.05
-	done
+	slowwait 10 stopped "$client"
 	kill -9 "$server"
 	wait "$server" 2>/dev/null
 	echo second >&9

@@ -5,7 +5,8 @@
 # screen, answers its keys, redraws at once on a resize, and gives the
 # terminal back as it found it on q, on Ctrl-C and on SIGTERM; with
 # vstat ports attached, it shows the busiest ports.
-# Needs VALLEY_SRC; runs the ASan/UBSan build of vstat.  Output is KTAP.
+# Needs VALLEY_SRC; runs the ASan/UBSan build of vstat.  Runs on the net
+# selftests' library of linux-source-6.12 (tests/ksft.sh); output is KTAP.
 
 import fcntl
 import os
@@ -20,10 +21,14 @@ import termios
 import threading
 import time
 
-from ktap import Failed, run_tests
-
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.append(os.path.join(SRC,
+                             "build/linux-src/tools/testing/selftests/net"))
+
+from lib.py import (KsftFailEx, cmd, defer, ksft_eq,  # noqa: E402
+                    ksft_exit, ksft_lt, ksft_run)
+
 VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
 
 ENTER = b"\x1b[?1049h"
@@ -56,8 +61,8 @@ class Term:
         while what not in self.out[start:]:
             left = end - time.monotonic()
             if left <= 0:
-                raise Failed(f"no {what!r} in {timeout}s; got "
-                             f"{self.out[-300:]!r}")
+                raise KsftFailEx(f"no {what!r} in {timeout}s; got "
+                                 f"{self.out[-300:]!r}")
             r, _, _ = select.select([self.fd], [], [], left)
             if r:
                 try:
@@ -65,8 +70,8 @@ class Term:
                 except OSError:
                     data = b""
                 if not data:
-                    raise Failed(f"pty closed before {what!r}; got "
-                                 f"{self.out[-300:]!r}")
+                    raise KsftFailEx(f"pty closed before {what!r}; got "
+                                     f"{self.out[-300:]!r}")
                 self.out += data
 
     def mark(self):
@@ -99,26 +104,25 @@ class Term:
         os.waitpid(self.pid, 0)
         os.close(self.fd)
         if b"vstat-exit=" not in self.out:
-            raise Failed(f"vstat did not exit: {self.out[-300:]!r}")
+            raise KsftFailEx(f"vstat did not exit: {self.out[-300:]!r}")
         tail = self.out[self.out.rindex(b"vstat-exit="):]
         return int(tail.split(b"=")[1].split()[0]), self.out
 
 
 def check_restored(out, code):
-    if code != 0:
-        raise Failed(f"vstat exited {code}")
+    ksft_eq(code, 0, "vstat's exit status")
     if LEAVE not in out:
-        raise Failed("the alternate screen was not left")
+        raise KsftFailEx("the alternate screen was not left")
     stty = out[out.rindex(b"vstat-exit="):]
     for flag in (b" icanon", b" echo "):
         if flag not in stty:
-            raise Failed(f"terminal not restored: no{flag.decode()} in "
-                         f"{stty[:400]!r}")
+            raise KsftFailEx(f"terminal not restored: no{flag.decode()} in "
+                             f"{stty[:400]!r}")
 
 
 def test_keys_and_quit():
     # Something to show: the view lists the rows that moved.
-    os.system("ping -q -c 2 -i 0.2 127.0.0.1 >/dev/null")
+    cmd("ping -q -c 2 -i 0.2 127.0.0.1", fail=False)
     # A long interval: every redraw seen comes from a key or a resize.
     t = Term(30)
     t.read_until(ENTER)
@@ -130,7 +134,7 @@ def test_keys_and_quit():
     frame = t.since(m)
     frame = frame[frame.rindex(CLEAR):]
     if b"TRANSPORT" in frame or b"LINK" not in frame:
-        raise Failed(f"focus on link: {frame[:300]!r}")
+        raise KsftFailEx(f"focus on link: {frame[:300]!r}")
     m = t.mark()
     t.send(b"p")
     t.read_until(b"[paused]", 5, m)
@@ -142,8 +146,7 @@ def test_keys_and_quit():
     start = time.monotonic()
     t.resize(40, 120)
     t.read_until(CLEAR, 2, m)
-    if time.monotonic() - start > 2:
-        raise Failed("no redraw within 2 s of a resize")
+    ksft_lt(time.monotonic() - start, 2, "no redraw within 2 s of a resize")
     t.send(b"q")
     code, out = t.finish()
     check_restored(out, code)
@@ -163,7 +166,7 @@ def test_ctrl_c():
 
 def test_sigterm():
     # vstat is the shell's child: signal it by name.
-    stopped_by(lambda t: os.system("pkill -TERM -x vstat"))
+    stopped_by(lambda t: cmd("pkill -TERM -x vstat", fail=False))
 
 
 def ports(cmd):
@@ -177,13 +180,17 @@ def test_ports_block():
     """With vstat ports attached, the view shows the busiest ports."""
     ports("detach")
     p = ports("attach")
+    defer(ports, "detach")
     if p.returncode:
-        raise Failed(f"vstat ports attach: {p.stderr.strip()}")
+        raise KsftFailEx(f"vstat ports attach: {p.stderr.strip()}")
     lst = socket.socket()
+    defer(lst.close)
     lst.bind(("127.0.0.1", 5009))
     lst.listen()
     cli = socket.create_connection(("127.0.0.1", 5009))
+    defer(cli.close)
     acc, _ = lst.accept()
+    defer(acc.close)
     stop = threading.Event()
 
     def pump():
@@ -194,30 +201,26 @@ def test_ports_block():
 
     th = threading.Thread(target=pump)
     th.start()
-    try:
-        t = Term(0.5)
-        t.read_until(b"PORTS")
-        m = t.mark()
-        # A second frame has rates: the server's row and the client's.
-        t.read_until(b"5009 -          server", 10, m)
-        t.read_until(b"5009 -          client", 10, m)
-        t.send(b"q")
-        code, out = t.finish()
-        check_restored(out, code)
-    finally:
-        stop.set()
-        th.join()
-        for s in (cli, acc, lst):
-            s.close()
-        ports("detach")
+    defer(th.join)
+    defer(stop.set)
+    t = Term(0.5)
+    t.read_until(b"PORTS")
+    m = t.mark()
+    # A second frame has rates: the server's row and the client's.
+    t.read_until(b"5009 -          server", 10, m)
+    t.read_until(b"5009 -          client", 10, m)
+    t.send(b"q")
+    code, out = t.finish()
+    check_restored(out, code)
 
 
 def main():
     tests = [test_keys_and_quit, test_ctrl_c, test_sigterm,
              test_ports_block]
-    return run_tests(tests, (OSError, ValueError))
+    ksft_run(tests)
+    ksft_exit()
 
 
 if __name__ == "__main__":
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    sys.exit(main())
+    main()

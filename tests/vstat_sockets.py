@@ -24,10 +24,13 @@ import termios
 import threading
 import time
 
-from ktap import Failed, run_tests
-
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
+sys.path.append(os.path.join(SRC,
+                             "build/linux-src/tools/testing/selftests/net"))
+
+# The net selftests' library of linux-source-6.12 (tests/ksft.sh).
+from lib.py import KsftFailEx as Failed, ksft_exit, ksft_run  # noqa: E402
 VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
 SEED = int(os.environ.get("VALLEY_SEED", random.randrange(1 << 30)))
 SO_COOKIE = 57
@@ -997,8 +1000,9 @@ def main():
              test_json_and_extras, test_columns, test_service_names,
              test_sort, test_processes, test_events,
              test_resolver_that_never_answers, test_without_valley_module]
-    return run_tests(tests, (OSError, ValueError, KeyError))
+    ksft_run(tests)
+    ksft_exit()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
