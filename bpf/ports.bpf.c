@@ -77,7 +77,11 @@ struct {
 	__type(value, struct vp_conns);
 } vp_conns SEC(".maps");
 
-/* Drops by reason: each key's index, and the counts by index from 1. */
+/*
+ * Drops by reason: each key's index, and the counts by index from 1,
+ * shared by the CPUs (drops are the exception: a counter per CPU would
+ * cost every CPU memory for every slot).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4 * VP_ROWS_DEFAULT - 1);
@@ -86,7 +90,7 @@ struct {
 } vp_drop_index SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 4 * VP_ROWS_DEFAULT);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -211,11 +215,16 @@ static __always_inline struct vp_traffic *traffic(__u32 slot)
 	return bpf_map_lookup_elem(&vp_traffic, &slot);
 }
 
-/* The connections' counters of K, made if new; the overflow's if full. */
+/*
+ * The connections' counters of K, made if new; the overflow row's if K
+ * has no row (no slot left), so that a full table stays N rows.
+ */
 static __always_inline struct vp_conns *conns_get(const struct vp_key *k)
 {
 	struct vp_conns *c;
 
+	if (!row_index(k))
+		k = &overflow_key;
 	c = bpf_map_lookup_elem(&vp_conns, k);
 	if (c)
 		return c;
@@ -581,26 +590,25 @@ static __always_inline __u32 sock_row(struct vp_sock *st,
 
 /*
  * The common case, made short: a packet of a socket that has counted
- * before, whose row's port the socket itself tells (a server's own port,
- * a connected client's peer's).  Only the lengths are parsed; anything
- * unusual (a SYN, headers not in the linear part, IPv6 extension
- * headers) goes the long way: false.
+ * before, for the port of the row it keeps (a server's own port, a
+ * client's peer's: the socket's row holds for all its packets but those
+ * a connected UDP socket sends elsewhere, or that a redirect brings to
+ * it).  Only that port and the lengths are parsed; anything unusual (a
+ * SYN, headers not in the linear part, IPv6 extension headers) goes the
+ * long way: false.
  */
 static __always_inline bool count_known(const struct vp_skb *v,
-					struct bpf_sock *sk,
 					const struct vp_sock *st, int dir)
 {
 	__u32 len = v->len, segs = v->segs, off, hl;
 	void *data = v->data, *end = v->end;
+	/* written whole by sock_row(), maybe on another CPU */
+	__u64 row = *(volatile __u64 *)&st->row;
 	struct vp_traffic *t;
-	__u64 row = st->row;
 	__u8 proto, flags = 0;
 	__u16 port;
+	__u8 *l4;
 
-	port = st->role == VP_ROLE_SERVER ? sk->src_port :
-					    bpf_ntohs(sk->dst_port);
-	if ((__u32)row != ((__u32)port << 16 | 1))
-		return false;
 	/*
 	 * A socket's packets are whole here: reassembled before ingress,
 	 * fragmented after egress.
@@ -624,12 +632,22 @@ static __always_inline bool count_known(const struct vp_skb *v,
 	}
 	if (off > VP_HDR_LEN - sizeof(struct tcphdr))
 		return false;
+	l4 = data + off;
+	if ((void *)(l4 + sizeof(struct udphdr)) > end)
+		return false;
+	/* The row's port: the destination's of what a server receives or a
+	 * client sends, else the source's (the same place in TCP and UDP).
+	 */
+	port = bpf_ntohs(*(__u16 *)(l4 + ((st->role == VP_ROLE_SERVER) ==
+					  (dir == VP_IN) ? 2 : 0)));
+	if ((__u32)row != ((__u32)port << 16 | 1))
+		return false;
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = data + off;
+		struct tcphdr *th = (void *)l4;
 
 		if ((void *)(th + 1) > end)
 			return false;
-		flags = ((__u8 *)th)[13];
+		flags = l4[13];
 		if (flags & TH_SYN)
 			return false;	/* set-up time: the long way */
 		hl = off + th->doff * 4;
@@ -700,7 +718,7 @@ static __always_inline int count(struct __sk_buff *skb, int dir)
 	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
 	if (st) {
 		vp_skb_read(skb, &v);
-		if (count_known(&v, sk, st, dir))
+		if (count_known(&v, st, dir))
 			return 1;
 	}
 	return count_parsed(skb, sk, st, dir);
@@ -964,9 +982,10 @@ static __always_inline bool for_us(unsigned long dst, __u16 proto)
  * The last drop a CPU counted and its slots, for the next: drops come in
  * runs (a full socket, a port scan).  Five words: the namespace; reason
  * and servers_gen; ports, protocol and direction; the route of an
- * incoming packet (it was for this host); the two slots.  A softirq may
- * run this program again on the CPU while it writes or reads them, so a
- * check word over the five makes a torn memo a miss.
+ * incoming packet (it was for this host); the two slots.  Should the
+ * program run again on the CPU while it writes or reads them (a softirq,
+ * where the kernel lets tracing programs nest), a check word over the
+ * five makes a torn memo a miss.
  */
 #define MEMO_WORDS	5
 
@@ -988,7 +1007,7 @@ static __always_inline __u64 memo_check(const __u64 *w)
 		  w[2] * 0x165667b19e3779f9ULL ^ w[3] * 0xd6e8feb86659fd93ULL ^
 		  w[4] * 0xff51afd7ed558ccdULL;
 
-	return x ^ x >> 29 ^ 1;	/* never 0, as a memo never written */
+	return (x ^ x >> 29) | 1;	/* never 0, as a memo never written */
 }
 
 /* The slot of drops for D (a row's key and a reason), given if new; 0: none left. */
@@ -1008,6 +1027,7 @@ static __always_inline __u64 drop_slots(__u64 netns, __u8 l4, __u16 lport,
 					__u32 reason)
 {
 	struct vp_drop_key d = { .reason = reason };
+	__u32 slot;
 	__u8 role;
 
 	if (is_server(netns, l4, lport))
@@ -1018,7 +1038,10 @@ static __always_inline __u64 drop_slots(__u64 netns, __u8 l4, __u16 lport,
 	else
 		role = VP_ROLE_CLIENT;
 	row_key(&d.row, netns, l4, role, lport, rport);
-	return row_index(&d.row) | (__u64)drop_index(&d) << 32;
+	slot = row_index(&d.row);
+	if (!slot)
+		d.row = overflow_key;	/* its reasons are the overflow row's */
+	return slot | (__u64)drop_index(&d) << 32;
 }
 
 /*

@@ -258,6 +258,33 @@ def test_udp_datagrams_of_known_sizes():
 SO_RXQ_OVFL = 40
 
 
+def test_connected_udp_sent_elsewhere():
+    """A connected UDP socket's datagram to another port counts there."""
+    two_hosts()
+    with In(B):
+        srvs = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                for _ in range(2)]
+        for i, s in enumerate(srvs):
+            s.bind(("0.0.0.0", 7201 + i))
+    with In(A):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        cli.connect((B4, 7201))
+    for _ in range(3):
+        cli.send(b"a" * 10)
+        cli.sendto(b"b" * 20, (B4, 7202))
+    time.sleep(0.3)
+    a = ports(A)
+    c = Check()
+    for port, payload in ((7201, 30), (7202, 60)):
+        r = a.get(("udp", port, "client"), {})
+        c.eq(f"client {port}: packets, payload out",
+             (r.get("packets_out"), r.get("payload_out")), (3, payload))
+    c.done()
+    cli.close()
+    for s in srvs:
+        s.close()
+
+
 def test_udp_receive_buffer_full():
     """Drops for "receive buffer full" equal the socket's own count."""
     two_hosts()
@@ -541,9 +568,21 @@ def test_overflow_row():
     c.eq("datagrams sent, all counted",
          sum(r["packets_out"] for r in rows), 6)
     c.eq("their drops at B, all counted", sum(r["drops"] for r in rows), 6)
+    c.eq("and each drop's reason",
+         sum(r.get("drops_by_reason", {}).get("no_socket", 0)
+             for r in rows), 6)
     text = vstat("ports", "-A").stdout
     c.eq("the table shows it", "(table full)" in text, True)
+    # A connection when the table is full: its counters are the
+    # overflow row's too, and the table stays four rows.
+    lst, tcli, tsrv = talk(7100, 5)
+    rows = json.loads(vstat("ports", "--json", "-A").stdout)
+    c.eq("rows with a connection", len(rows), 4)
+    c.eq("connections, all counted",
+         (sum(r.get("active", 0) for r in rows),
+          sum(r.get("passive", 0) for r in rows)), (1, 1))
     c.done()
+    close(tcli, tsrv, lst)
     cli.close()
     attach()
 
@@ -847,6 +886,7 @@ def test_without_the_module():
 def main():
     tests = [test_tcp_exchange_against_tcp_info,
              test_udp_datagrams_of_known_sizes,
+             test_connected_udp_sent_elsewhere,
              test_udp_receive_buffer_full,
              test_drop_reasons_of_one_flow,
              test_udp_to_a_closed_port,

@@ -427,12 +427,13 @@ static int cmp_entry(const void *a, const void *b)
 		      &((const struct vp_entry *)b)->key, sizeof(struct vp_key));
 }
 
-/* The row of K in T, sorted by key. */
-static struct vp_entry *find_entry(struct vp_table *t, const struct vp_key *k)
+/* The row of K among the first N of T, which are sorted by key. */
+static struct vp_entry *find_entry(struct vp_table *t, size_t n,
+				   const struct vp_key *k)
 {
 	struct vp_entry e = { .key = *k };
 
-	return t->n ? bsearch(&e, t->e, t->n, sizeof(e), cmp_entry) : NULL;
+	return n ? bsearch(&e, t->e, n, sizeof(e), cmp_entry) : NULL;
 }
 
 /*
@@ -468,6 +469,7 @@ struct read_ctx {
 	struct vp_table *t;
 	const struct tables *tb;
 	size_t cap;
+	size_t sorted;	/* the rows of t sorted by key, from the first */
 	int ncpu;
 	void *buf;	/* ncpu values of the largest kind */
 };
@@ -519,7 +521,8 @@ static int add_conns(const void *key, void *vals, void *arg)
 	struct read_ctx *c = arg;
 	struct vp_entry *e;
 
-	e = find_entry(c->t, key);
+	/* conns' keys are unique: the new rows at the end need no search */
+	e = find_entry(c->t, c->sorted, key);
 	if (!e) {
 		e = new_entry(c, key);	/* a row with no packets yet */
 		if (!e)
@@ -537,10 +540,9 @@ static int add_drops(const void *key, void *vals, void *arg)
 	__u64 sum = 0;
 	struct vp_entry *e;
 
-	if (bpf_map_lookup_elem(c->tb->drop_counts, vals, c->buf))
+	if (bpf_map_lookup_elem(c->tb->drop_counts, vals, &sum))
 		return -errno;
-	sum_cpus(&sum, c->buf, 1, c->ncpu);
-	e = find_entry(c->t, &k->row);
+	e = find_entry(c->t, c->sorted, &k->row);
 	if (!e || !sum)
 		return 0;	/* none since a reset */
 	rc = realloc(e->drops, (e->n_drops + 1) * sizeof(*rc));
@@ -562,7 +564,6 @@ static void sort_table(struct vp_table *t)
 static int read_tables(const struct tables *tb, struct read_ctx *c)
 {
 	static const struct vp_key overflow = { .role = VP_ROLE_OVERFLOW };
-	size_t n;
 	int err;
 
 	err = add_traffic(&overflow, 0, c) ?:
@@ -571,13 +572,14 @@ static int read_tables(const struct tables *tb, struct read_ctx *c)
 	if (err)
 		return err;
 	sort_table(c->t);
-	n = c->t->n;
+	c->sorted = c->t->n;
 	err = each_elem(tb->conns, sizeof(struct vp_key),
 			sizeof(struct vp_conns), c->ncpu, add_conns, c);
 	if (err)
 		return err;
-	if (c->t->n != n)
+	if (c->t->n != c->sorted)
 		sort_table(c->t);
+	c->sorted = c->t->n;
 	return each_elem(tb->drop_index, sizeof(struct vp_drop_key),
 			 sizeof(__u32), 1, add_drops, c);
 }
@@ -622,7 +624,7 @@ void vp_table_free(struct vp_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* Zero SLOT of the per-CPU array FD, of every CPU (ZEROS). */
+/* Zero SLOT of the array FD (of every CPU, if per CPU) from ZEROS. */
 static int zero_in(int fd, __u32 slot, const void *zeros)
 {
 	return bpf_map_update_elem(fd, &slot, zeros, BPF_EXIST) ? -errno : 0;
