@@ -38,6 +38,24 @@ teardown() {
 	ip netns del lbb
 }
 
+# without_module: for the eBPF benches, which need no valley.ko: unload
+# it (restore_module loads it again), set up the namespaces and the sink.
+without_module() {
+	had_module=0
+	if [ -d /sys/module/valley ]; then
+		had_module=1
+		rmmod valley
+	fi
+	setup
+	sink_start
+}
+
+restore_module() {
+	if [ "$had_module" = 1 ]; then
+		insmod "$VALLEY_KO"
+	fi
+}
+
 # sink_start: lbb's UDP socket on port 9002 that never reads.
 sink_start() {
 	sinkout=$(mktemp)

@@ -27,13 +27,7 @@ progstats() {
 		}'
 }
 
-had_module=0
-if [ -d /sys/module/valley ]; then
-	had_module=1
-	rmmod valley
-fi
-setup
-sink_start || exit 1
+without_module || exit 1
 sysctl -qw kernel.bpf_stats_enabled=1
 for mode in full hooks-only; do
 	for load in udp sink tcp; do
@@ -54,5 +48,5 @@ done
 "$VSTAT" ports detach
 sysctl -qw kernel.bpf_stats_enabled=0
 teardown
-[ "$had_module" = 1 ] && insmod "$VALLEY_KO"
+restore_module
 exit 0

@@ -63,13 +63,7 @@ config() {
 	esac
 }
 
-had_module=0
-if [ -d /sys/module/valley ]; then
-	had_module=1
-	rmmod valley
-fi
-setup
-sink_start || exit 1
+without_module || exit 1
 declare -A udp sink tcp
 measure() {
 	SECS=0.5 run_pair udp >/dev/null	# warm-up, as layers.sh
@@ -80,7 +74,7 @@ measure() {
 each_round none ports hooks nft
 config none
 teardown
-[ "$had_module" = 1 ] && insmod "$VALLEY_KO"
+restore_module
 
 # stats NONE PORTS HOOKS NFT: per-round lists in, one line out: the
 # medians of each; ports/none with its 96% interval (ranks 2 and 8 of 9);
