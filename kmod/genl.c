@@ -22,7 +22,7 @@
 #include <net/genetlink.h>
 #include <net/sock.h>
 
-#include "compat.h"	/* before genl-gen.h: genl_split_ops before 6.2 */
+#include "genl_compat.h"	/* before genl-gen.h: genl_split_ops before 6.2 */
 #include "genl-gen.h"
 #include "layers.h"
 #include "valley.h"
