@@ -23,7 +23,7 @@ from valley_layers import (ENV, VSTAT, Check, addr, link, mac, neigh, netns,
                            run, snmp)
 # net/lib/py, which valley_layers puts on the path; Failed as the tests
 # (and valley_layers) raise it.
-from lib.py import KsftFailEx as Failed, ksft_exit, ksft_run  # noqa: E402
+from lib.py import KsftFailEx as Failed, KsftSkipEx, ksft_exit, ksft_run  # noqa: E402
 
 PIN = "/sys/fs/bpf/valley"
 KO = os.environ.get("VALLEY_KO", "")
@@ -883,6 +883,14 @@ def test_without_the_module():
             run("insmod", KO)
 
 
+def skipped(test, why):
+    """TEST, skipped for WHY (under its own name)."""
+    def skip():
+        raise KsftSkipEx(why)
+    skip.__name__ = test.__name__
+    return skip
+
+
 def main():
     tests = [test_tcp_exchange_against_tcp_info,
              test_udp_datagrams_of_known_sizes,
@@ -905,6 +913,10 @@ def main():
              test_agrees_with_the_module,
              test_without_the_module,
              test_attach_detach_again_and_again]
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        # The programs are CO-RE: a kernel without BTF cannot load them.
+        ksft_run([skipped(t, "the kernel has no BTF") for t in tests])
+        ksft_exit()
     attach()
     try:
         ksft_run(tests)
