@@ -17,8 +17,10 @@
  * loads on every kernel with BTF from 6.1 on.
  *
  * A socket's role is decided once, at its first packet, and kept in its
- * socket storage; an accepted socket inherits its listener's.  Counters
- * are per CPU and added atomically, since a softirq may interrupt the
+ * socket storage with its row's slot, so that its next packets are
+ * counted without a hash lookup (count_known()); an accepted socket
+ * inherits its listener's.  Counters are per CPU (the drops by reason
+ * shared) and added atomically, since a softirq may interrupt the
  * program on the same CPU.
  */
 #include "vmlinux.h"
