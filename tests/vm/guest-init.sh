@@ -47,6 +47,13 @@ setup() {
 	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 	mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 	mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+	# One memory cgroup for the whole run, so that the kernel's "memcg
+	# sockets" static key is on from boot: the memcg tests' cgroups then
+	# never switch it, and no CPU patches the code every socket's birth
+	# runs (mem_cgroup_sk_alloc) while another runs it; under TCG a vCPU
+	# can run stale code with the patch's int3 in it (an oops seen once).
+	echo +memory >/sys/fs/cgroup/cgroup.subtree_control 2>/dev/null &&
+		mkdir -p /sys/fs/cgroup/valley-run
 	mkdir -p "$results" /run/netns /run/tmp
 	mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 results "$results"
 	# The kernel booted: from here on, a crash is the run's own.
