@@ -81,7 +81,11 @@ if [ "$mode" = shell ]; then
 fi
 [ -n "$append" ] && cmdline+=" $append"
 
-qemu=(qemu-system-x86_64 -accel tcg -cpu max -smp "$smp" -m "$mem"
+# One host thread runs the vCPUs in turn (thread=single): with a thread
+# each (MTTCG), a vCPU could run stale code holding the int3 of a static
+# key's patch after the patch was done, and 6.12 guests oopsed in
+# mem_cgroup_sk_alloc and inet6_ehashfn ("Oops: int3").
+qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max -smp "$smp" -m "$mem"
 	${icount:+-icount "shift=$icount"}
 	-nographic -no-reboot -nodefaults -serial mon:stdio
 	-kernel "$kernel" -initrd "$out/initramfs.gz" -append "$cmdline"
