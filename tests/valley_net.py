@@ -1,0 +1,148 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# What valley's Python selftests share, on the net selftests' own library
+# (tools/testing/selftests/net/lib/py of linux-source-6.12, extracted by
+# tests/ksft.sh): the sanitizer build of vstat, commands given as argument
+# vectors, and hosts in namespaces joined by veth whose every packet is
+# known: static neighbours, and IPv6 kept quiet.
+
+import os
+import shlex
+import sys
+
+SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+sys.path.append(os.path.join(SRC,
+                             "build/linux-src/tools/testing/selftests/net"))
+
+from lib.py import NetNS, bkg, cmd, ip  # noqa: E402
+
+VSTAT = os.environ.get("VSTAT", os.path.join(SRC, "build/san/vstat"))
+
+# Every command the tests start inherits these: a leak or undefined
+# behaviour in vstat fails it.  The runner's stdbuf (LD_PRELOAD) goes,
+# as ASan must come first.
+os.environ.pop("LD_PRELOAD", None)
+os.environ["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=99"
+os.environ["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=98"
+
+# A command's time limit: a guest under TCG, on the debug kernel, is slow.
+TIMEOUT = 120
+
+
+def run(*argv, ns=None, fail=True, timeout=TIMEOUT):
+    """cmd() of an argument vector; the cmd object, with stdout and ret."""
+    return cmd(shlex.join(map(str, argv)), ns=ns, fail=fail, timeout=timeout)
+
+
+def run_bkg(*argv, ns=None, exit_wait=True):
+    """bkg() of an argument vector: with run_bkg(...) as p, waited for at
+    the end of the block (or killed, with exit_wait=False)."""
+    return bkg(shlex.join(map(str, argv)), ns=ns, exit_wait=exit_wait,
+               fail=exit_wait)
+
+
+def vstat(*args, ns=None, fail=True):
+    return run(VSTAT, *args, ns=ns, fail=fail)
+
+
+def nft(rules, ns=None, fail=True):
+    """Load nftables RULES (the text of a file)."""
+    return cmd(f"nft -f - <<'EOF'\n{rules}\nEOF", ns=ns, fail=fail,
+               timeout=TIMEOUT)
+
+
+def py(ns, code, *args, timeout=TIMEOUT):
+    """Python CODE with ARGS in namespace NS, to its end."""
+    return run(sys.executable, "-c", code, *args, ns=ns, timeout=timeout)
+
+
+def py_bkg(ns, code, *args, exit_wait=True):
+    return run_bkg(sys.executable, "-c", code, *args, ns=ns,
+                   exit_wait=exit_wait)
+
+
+def snmp(ns):
+    """The kernel's own counters of NS (/proc/net/snmp):
+    {"Tcp": {"OutSegs": n, ...}, "Ip": {...}, ...}."""
+    lines = run("cat", "/proc/net/snmp", ns=ns).stdout.splitlines()
+    out = {}
+    for head, vals in zip(lines[::2], lines[1::2]):
+        proto, names = head.split(":")
+        out[proto] = dict(zip(names.split(), map(int, vals.split(":")[1]
+                                                 .split())))
+    return out
+
+
+def ifstats(ns, dev):
+    """The interface's own counters: {"rx": {...}, "tx": {...}}."""
+    return ip(f"-s link show {dev}", json=True, ns=ns)[0]["stats64"]
+
+
+def mac(ns, dev):
+    return ip(f"link show {dev}", json=True, ns=ns)[0]["address"]
+
+
+def netns():
+    """A new namespace (NetNS: a random name, deleted with the object),
+    its loopback up."""
+    ns = NetNS()
+    ip("link set lo up", ns=ns)
+    return ns
+
+
+def quiet_ipv6(ns, dev):
+    """No link-local address, DAD, router solicitations; MLD at once."""
+    for k, v in (("addr_gen_mode", 1), ("accept_dad", 0),
+                 ("router_solicitations", 0),
+                 ("mldv1_unsolicited_report_interval", 1),
+                 ("mldv2_unsolicited_report_interval", 1)):
+        run("sysctl", "-qw", f"net.ipv6.conf.{dev}.{k}={v}", ns=ns)
+
+
+def link(ns1, dev1, ns2, dev2):
+    """A veth pair, DEV1 in NS1 and DEV2 in NS2, IPv6 quiet on both."""
+    ip(f"link add {dev1} netns {ns1} type veth peer name {dev2} "
+       f"netns {ns2}")
+    quiet_ipv6(ns1, dev1)
+    quiet_ipv6(ns2, dev2)
+
+
+def addr(ns, dev, *addrs):
+    """Addresses (with their prefix length) on DEV, and DEV up."""
+    for a in addrs:
+        ip(f"addr add {a} dev {dev}{' nodad' if ':' in a else ''}", ns=ns)
+    ip(f"link set {dev} up", ns=ns)
+
+
+def neigh(ns, dev, addr, lladdr):
+    ip(f"neigh replace {addr} lladdr {lladdr} dev {dev} nud permanent",
+       ns=ns)
+
+
+class Hosts:
+    """Two hosts: namespaces a and b joined by veth (dev_a in a, dev_b in
+    b), each with ADDRS_A or ADDRS_B on its end, and each the other's
+    neighbour for every address.  The namespaces go with the object."""
+
+    def __init__(self, dev_a, dev_b, addrs_a, addrs_b):
+        self.a, self.b = netns(), netns()
+        self.dev_a, self.dev_b = dev_a, dev_b
+        link(self.a, dev_a, self.b, dev_b)
+        addr(self.a, dev_a, *addrs_a)
+        addr(self.b, dev_b, *addrs_b)
+        mac_a, mac_b = mac(self.a, dev_a), mac(self.b, dev_b)
+        for a in addrs_a:
+            neigh(self.b, dev_b, a.split("/")[0], mac_a)
+        for b in addrs_b:
+            neigh(self.a, dev_a, b.split("/")[0], mac_b)
+
+    def close(self):
+        for ns in (self.a, self.b):
+            ns.__del__()
+
+
+def links(ns):
+    """NS's interfaces: {name: ifindex}."""
+    return {i["ifname"]: i["ifindex"]
+            for i in ip("link show", json=True, ns=ns)}
