@@ -37,8 +37,12 @@ def run(*argv, ns=None, fail=True, timeout=TIMEOUT):
 
 def run_bkg(*argv, ns=None, exit_wait=True):
     """bkg() of an argument vector: with run_bkg(...) as p, waited for at
-    the end of the block (or killed, with exit_wait=False)."""
-    return bkg(shlex.join(map(str, argv)), ns=ns, exit_wait=exit_wait,
+    the end of the block (or terminated, with exit_wait=False).  The shell
+    execs the command (ip netns exec too), so that the termination
+    reaches the command itself, not a shell that would leave it running."""
+    if ns:
+        argv = ("ip", "netns", "exec", ns) + argv
+    return bkg("exec " + shlex.join(map(str, argv)), exit_wait=exit_wait,
                fail=exit_wait)
 
 
