@@ -37,13 +37,14 @@ def run(*argv, ns=None, fail=True, timeout=TIMEOUT):
 
 def run_bkg(*argv, ns=None, exit_wait=True):
     """bkg() of an argument vector: with run_bkg(...) as p, waited for at
-    the end of the block (or terminated, with exit_wait=False).  The shell
-    execs the command (ip netns exec too), so that the termination
-    reaches the command itself, not a shell that would leave it running."""
+    the end of the block (or terminated, with exit_wait=False); stdin is
+    /dev/null.  The shell execs the command (ip netns exec too): dash
+    forks a lone command, and then .proc.pid would be the shell's and the
+    termination would end only the shell, not the command."""
     if ns:
         argv = ("ip", "netns", "exec", ns) + argv
-    return bkg("exec " + shlex.join(map(str, argv)), exit_wait=exit_wait,
-               fail=exit_wait)
+    return bkg("exec " + shlex.join(map(str, argv)) + " </dev/null",
+               exit_wait=exit_wait, fail=exit_wait)
 
 
 def vstat(*args, ns=None, fail=True):

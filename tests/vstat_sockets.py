@@ -27,8 +27,8 @@ import termios
 import threading
 import time
 
-from valley_net import SRC, VSTAT, netns, run, vstat
-from lib.py import (KsftFailEx, bkg, defer, ksft_busy_wait, ksft_eq,
+from valley_net import SRC, VSTAT, netns, run, run_bkg, vstat
+from lib.py import (KsftFailEx, defer, ksft_busy_wait, ksft_eq,
                     ksft_exit, ksft_ge, ksft_in, ksft_run, ksft_true)
 
 SEED = int(os.environ.get("VALLEY_SEED", random.randrange(1 << 30)))
@@ -55,16 +55,6 @@ def procs_env(how):
     """The prefix that has vstat -p find the processes HOW: by the BPF
     iterator ("bpf") or the /proc scan ("proc")."""
     return ("env", f"VALLEY_PROCS={how}")
-
-
-def bkg_exec(*argv, ns=None):
-    """lib.py's bkg() of an argument vector, without stdin, that its
-    .process() (or the end of a with block) ends with SIGTERM.  The shell
-    execs the program: dash forks a lone command, and then .proc.pid would
-    be the shell's and the signal would end only the shell."""
-    if ns:
-        argv = ("ip", "netns", "exec", ns) + argv
-    return bkg("exec " + shlex.join(map(str, argv)) + " </dev/null")
 
 
 def reap(pid):
@@ -505,7 +495,7 @@ def test_malformed_filters():
 def ns_python(ns, code):
     """python3 -c CODE in namespace NS, until the case ends; the words of
     its first line of output."""
-    p = bkg_exec(sys.executable, "-c", code, ns=ns)
+    p = run_bkg(sys.executable, "-c", code, ns=ns, exit_wait=False)
     defer(p.process)
     line = p.proc.stdout.readline()
     if not line:
@@ -751,7 +741,8 @@ def many_sockets(me):
 def unprivileged(main):
     """Unprivileged: no BPF, so the /proc scan, which sees the caller's
     own processes only (as ss -p)."""
-    held = bkg_exec(*NOBODY, sys.executable, "-c", NOBODY_HOLDS)
+    held = run_bkg(*NOBODY, sys.executable, "-c", NOBODY_HOLDS,
+                   exit_wait=False)
     defer(held.process)
     fd, port = map(int, held.proc.stdout.readline().split())
     mine = main.getsockname()[1]
@@ -931,7 +922,8 @@ def listening_for_events(pid):
 
 def test_events():
     """--events: each TCP and UDP socket destroyed, once, by cookie."""
-    p = bkg_exec(VSTAT, "sockets", "--events", "--json", "-t", "-u")
+    p = run_bkg(VSTAT, "sockets", "--events", "--json", "-t", "-u",
+                exit_wait=False)
     defer(p.process)
 
     def joined():
@@ -1022,7 +1014,8 @@ def test_resolver_that_never_answers():
 def vcat_listening(*args):
     """A vcat (ASan build) listening with ARGS, ended at the with block's
     end."""
-    return bkg_exec(os.path.join(SRC, "build/san/vcat"), *args)
+    return run_bkg(os.path.join(SRC, "build/san/vcat"), *args,
+                   exit_wait=False)
 
 
 def valley_filter():
