@@ -10,7 +10,7 @@
 #include <linux/genetlink.h>
 
 #include "genl.h"
-#include "json.h"
+#include "print.h"
 #include "valley.h"
 #include "vstat.h"
 
@@ -74,44 +74,35 @@ static int info_cb(const struct nlmsghdr *nlh, void *data)
 			      data);
 }
 
-static void print_text(const struct info *info)
+/* The module's information, as text or as a JSON object. */
+static void print_info(const struct info *info, bool json)
 {
-	const char *sep = "";
+	const char *fmt = "%s";
+	struct pr p;
 	size_t i;
 
-	printf("valley %s (netlink version %" PRIu32 ")\n", info->version,
+	pr_init(&p, stdout, json);
+	pr_obj_open(&p, PR_JSON, NULL, NULL);
+	pr_str(&p, PR_ANY, "version", "valley %s", info->version);
+	pr_u64(&p, PR_ANY, "genl_version", " (netlink version %" PRIu64 ")\n",
 	       info->genl_version);
-	printf("address family:  %" PRIu32 "%s\n", info->family,
-	       info->family == AF_VALLEY ? " (AF_VALLEY)" : "");
-	printf("parts running:   ");
+	pr_u64(&p, PR_ANY, "family", "address family:  %" PRIu64,
+	       info->family);
+	pr_text(&p, "%s\nparts running:   ",
+		info->family == AF_VALLEY ? " (AF_VALLEY)" : "");
+	pr_list_open(&p, "parts");
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		if (info->parts & parts[i].bit) {
-			printf("%s%s", sep, parts[i].name);
-			sep = ", ";
+			pr_str(&p, PR_ANY, NULL, fmt, parts[i].name);
+			fmt = ", %s";
 		}
 	}
-	printf("\nnetlink requests: %" PRIu64 " (this namespace, since load or reset)\n",
+	pr_list_close(&p);
+	pr_u64(&p, PR_ANY, "requests",
+	       "\nnetlink requests: %" PRIu64 " (this namespace, since load or reset)\n",
 	       info->requests);
-}
-
-static void print_json(const struct info *info)
-{
-	struct json j;
-	size_t i;
-
-	json_init(&j, stdout);
-	json_obj_open(&j, NULL);
-	json_str(&j, "version", info->version);
-	json_u64(&j, "genl_version", info->genl_version);
-	json_u64(&j, "family", info->family);
-	json_arr_open(&j, "parts");
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		if (info->parts & parts[i].bit)
-			json_str(&j, NULL, parts[i].name);
-	json_arr_close(&j);
-	json_u64(&j, "requests", info->requests);
-	json_obj_close(&j);
-	json_end(&j);
+	pr_obj_close(&p, PR_JSON, NULL);
+	pr_end(&p);
 }
 
 int vstat_info(const struct vstat_opts *opts)
@@ -142,10 +133,7 @@ int vstat_info(const struct vstat_opts *opts)
 			VSTAT_PROG);
 		return VL_EXIT_FAIL;
 	}
-	if (opts->json)
-		print_json(&info);
-	else
-		print_text(&info);
+	print_info(&info, opts->json);
 	return VL_EXIT_OK;
 }
 

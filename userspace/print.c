@@ -3,6 +3,7 @@
  * Text or JSON from the same calls (see print.h).
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "print.h"
@@ -157,6 +158,17 @@ void pr_bool(struct pr *p, int mode, const char *key, const char *fmt,
 		json_bool(&p->j, key, val);
 	else if (text(p, mode))
 		fprintf(p->out, fmt ? fmt : "%s", val ? "yes" : "no");
+}
+
+void pr_text(struct pr *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->json)
+		return;
+	va_start(ap, fmt);
+	vfprintf(p->out, fmt, ap);
+	va_end(ap);
 }
 
 void pr_cell(struct pr *p, const char *key, int width, const char *val)

@@ -48,6 +48,10 @@ void pr_f64(struct pr *p, int mode, const char *key, const char *fmt,
 void pr_bool(struct pr *p, int mode, const char *key, const char *fmt,
 	     bool val);
 
+/* Text only: printf(FMT, ...); nothing in JSON. */
+void pr_text(struct pr *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /*
  * A text column WIDTH wide (negative: aligned right), then a space; in
  * JSON "KEY": VAL, or nothing when KEY is NULL.
