@@ -17,23 +17,34 @@
 
 #include "family.h"
 #include "genl.h"
-#include "json.h"
+#include "print.h"
 #include "valley.h"
 #include "vstat.h"
 
+/* The counters in the order printed, with their JSON keys and text. */
 static const struct {
 	unsigned int attr;
 	const char *name;
+	const char *fmt;
 } stat_names[] = {
-	{ VALLEY_A_SOCK_STREAM_OPEN,	"stream_open" },
-	{ VALLEY_A_SOCK_DGRAM_OPEN,	"dgram_open" },
-	{ VALLEY_A_SOCK_SEQPACKET_OPEN,	"seqpacket_open" },
-	{ VALLEY_A_SOCK_CONNECTIONS,	"connections" },
-	{ VALLEY_A_SOCK_REFUSED,	"refused" },
-	{ VALLEY_A_SOCK_MSGS_OUT,	"messages_sent" },
-	{ VALLEY_A_SOCK_BYTES_OUT,	"bytes_sent" },
-	{ VALLEY_A_SOCK_MSGS_IN,	"messages_received" },
-	{ VALLEY_A_SOCK_BYTES_IN,	"bytes_received" },
+	{ VALLEY_A_SOCK_STREAM_OPEN,	"stream_open",
+	  "AF_VALLEY sockets open: %" PRIu64 " stream" },
+	{ VALLEY_A_SOCK_DGRAM_OPEN,	"dgram_open",
+	  ", %" PRIu64 " datagram" },
+	{ VALLEY_A_SOCK_SEQPACKET_OPEN,	"seqpacket_open",
+	  ", %" PRIu64 " seqpacket\n" },
+	{ VALLEY_A_SOCK_CONNECTIONS,	"connections",
+	  "connections: %" PRIu64 " established" },
+	{ VALLEY_A_SOCK_REFUSED,	"refused",
+	  ", %" PRIu64 " refused\n" },
+	{ VALLEY_A_SOCK_MSGS_OUT,	"messages_sent",
+	  "sent:        %" PRIu64 " messages" },
+	{ VALLEY_A_SOCK_BYTES_OUT,	"bytes_sent",
+	  ", %" PRIu64 " bytes\n" },
+	{ VALLEY_A_SOCK_MSGS_IN,	"messages_received",
+	  "received:    %" PRIu64 " messages" },
+	{ VALLEY_A_SOCK_BYTES_IN,	"bytes_received",
+	  ", %" PRIu64 " bytes\n" },
 };
 
 #define N_STATS (sizeof(stat_names) / sizeof(stat_names[0]))
@@ -61,7 +72,7 @@ int vstat_stats(const struct vstat_opts *opts)
 {
 	struct vstat_sock_stats s = { 0 };
 	struct vl_genl g;
-	struct json j;
+	struct pr p;
 	size_t i;
 	int err;
 
@@ -82,23 +93,12 @@ int vstat_stats(const struct vstat_opts *opts)
 			VSTAT_PROG);
 		return VL_EXIT_FAIL;
 	}
-	if (opts->json) {
-		json_init(&j, stdout);
-		json_obj_open(&j, NULL);
-		for (i = 0; i < N_STATS; i++)
-			json_u64(&j, stat_names[i].name, s.v[stat_names[i].attr]);
-		json_obj_close(&j);
-		json_end(&j);
-		return VL_EXIT_OK;
-	}
-	printf("AF_VALLEY sockets open: %" PRIu64 " stream, %" PRIu64 " datagram, %" PRIu64 " seqpacket\n",
-	       s.v[VALLEY_A_SOCK_STREAM_OPEN], s.v[VALLEY_A_SOCK_DGRAM_OPEN],
-	       s.v[VALLEY_A_SOCK_SEQPACKET_OPEN]);
-	printf("connections: %" PRIu64 " established, %" PRIu64 " refused\n",
-	       s.v[VALLEY_A_SOCK_CONNECTIONS], s.v[VALLEY_A_SOCK_REFUSED]);
-	printf("sent:        %" PRIu64 " messages, %" PRIu64 " bytes\n",
-	       s.v[VALLEY_A_SOCK_MSGS_OUT], s.v[VALLEY_A_SOCK_BYTES_OUT]);
-	printf("received:    %" PRIu64 " messages, %" PRIu64 " bytes\n",
-	       s.v[VALLEY_A_SOCK_MSGS_IN], s.v[VALLEY_A_SOCK_BYTES_IN]);
+	pr_init(&p, stdout, opts->json);
+	pr_obj_open(&p, PR_JSON, NULL, NULL);
+	for (i = 0; i < N_STATS; i++)
+		pr_u64(&p, PR_ANY, stat_names[i].name, stat_names[i].fmt,
+		       s.v[stat_names[i].attr]);
+	pr_obj_close(&p, PR_JSON, NULL);
+	pr_end(&p);
 	return VL_EXIT_OK;
 }
