@@ -12,13 +12,12 @@
 #include <linux/genetlink.h>
 
 #include "genl.h"
-#include "json.h"
+#include "print.h"
 #include "valley.h"
 #include "vstat.h"
 
 struct svc_list {
-	struct json j;
-	bool json;
+	struct pr p;			/* without FN: where the rows go */
 	void (*fn)(unsigned int port, const char *name, void *data);
 	void *data;
 };
@@ -51,13 +50,11 @@ static int svc_cb(const struct nlmsghdr *nlh, void *data)
 	if (l->fn) {
 		if (s.port && s.name[0])
 			l->fn(s.port, s.name, l->data);
-	} else if (l->json) {
-		json_obj_open(&l->j, NULL);
-		json_u64(&l->j, "port", s.port);
-		json_str(&l->j, "service", s.name);
-		json_obj_close(&l->j);
 	} else {
-		printf("%-7u %s\n", s.port, s.name);
+		pr_row_open(&l->p);
+		pr_u64(&l->p, PR_ANY, "port", "%-7" PRIu64, s.port);
+		pr_str(&l->p, PR_ANY, "service", " %s", s.name);
+		pr_row_close(&l->p);
 	}
 	return MNL_CB_OK;
 }
@@ -103,25 +100,20 @@ static int svc_change(uint8_t cmd, unsigned int port, const char *name)
 
 static int svc_list(const struct vstat_opts *opts)
 {
-	struct svc_list l = { .json = opts->json };
+	struct svc_list l = { 0 };
 	struct vl_genl g;
 	int err;
 
 	err = vl_genl_open(&g, VSTAT_PROG);
 	if (err)
 		return err;
-	if (l.json) {
-		json_init(&l.j, stdout);
-		json_arr_open(&l.j, NULL);
-	} else {
-		printf("%-7s %s\n", "PORT", "SERVICE");
-	}
+	pr_init(&l.p, stdout, opts->json);
+	pr_list_open(&l.p, NULL);
+	pr_text(&l.p, "%-7s %s\n", "PORT", "SERVICE");
 	err = vl_genl_talk(&g, vl_genl_msg(&g, VALLEY_CMD_SERVICE_GET,
 					   NLM_F_DUMP), svc_cb, &l);
-	if (l.json) {
-		json_arr_close(&l.j);
-		json_end(&l.j);
-	}
+	pr_list_close(&l.p);
+	pr_end(&l.p);
 	if (err)
 		err = vl_genl_fail(&g, VSTAT_PROG,
 				   "cannot read the service table", err);
