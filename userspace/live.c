@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
 #include "layers.h"
+#include "print.h"
 #include "valley.h"
 #include "vstat.h"
 
@@ -313,7 +313,7 @@ static int live_tty(struct live *lv)
 /* No terminal: a plain snapshot per interval, COUNT of them. */
 static int live_plain(struct live *lv)
 {
-	struct json j;
+	struct pr p;
 	long n;
 	int err;
 
@@ -334,16 +334,11 @@ static int live_plain(struct live *lv)
 			return vl_genl_fail(&lv->g, VSTAT_PROG,
 					    "cannot read the layer counters",
 					    err);
-		if (lv->opts->json) {
-			json_init(&j, stdout);
-			vstat_json_layers(&j, &lv->cur);
-			json_end(&j);
-		} else {
-			if (n)
-				putchar('\n');
-			vstat_print_layers(&lv->cur);
-		}
-		fflush(stdout);
+		pr_init(&p, stdout, lv->opts->json);
+		if (n)
+			pr_text(&p, "\n");
+		vstat_print_layers(&p, &lv->cur);
+		pr_end(&p);
 	}
 	return VL_EXIT_OK;
 }

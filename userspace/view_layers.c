@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
 #include "layers.h"
+#include "print.h"
 #include "valley.h"
 #include "vstat.h"
 
@@ -18,72 +18,68 @@ static const int stack[] = {
 	VALLEY_LAYER_INTERNET, VALLEY_LAYER_LINK,
 };
 
-static void print_row(const struct vl_row *r)
+/* A layer's heading in text, before its first row. */
+static void heading(struct pr *p, int layer)
 {
-	if (r->layer == VALLEY_LAYER_LINK)
-		printf("    %-24s %16" PRIu64 " %16" PRIu64 "\n", r->key, r->in,
-		       r->out);
+	const char *title = layer == VALLEY_LAYER_APPLICATION ? "APPLICATION" :
+			    layer == VALLEY_LAYER_TRANSPORT ? "TRANSPORT" :
+			    "INTERNET";
+
+	if (layer == VALLEY_LAYER_LINK)
+		pr_text(p, "LINK\n");
 	else
-		printf("  %-26s %16" PRIu64 " %16" PRIu64 " %16" PRIu64 "\n",
-		       r->key, r->in, r->out, r->fwd);
+		pr_text(p, "%-28s %16s %16s %16s\n", title, "in", "out",
+			"forwarded");
 }
 
-void vstat_print_layers(const struct vl_rows *rows)
+/* One row: a line of text, a JSON object. */
+static void print_row(struct pr *p, const struct vl_row *r)
 {
+	bool link = r->layer == VALLEY_LAYER_LINK;
+
+	pr_row_open(p);
+	pr_str(p, PR_JSON, "layer", NULL, vl_layer_names[r->layer]);
+	if (link) {
+		pr_u64(p, PR_JSON, "ifindex", NULL, r->ifindex);
+		pr_str(p, PR_JSON, "ifname", NULL, r->ifname);
+	}
+	pr_str(p, PR_ANY, "key", link ? "    %-24s" : "  %-26s", r->key);
+	pr_u64(p, PR_ANY, "in", " %16" PRIu64, r->in);
+	pr_u64(p, PR_ANY, "out", " %16" PRIu64, r->out);
+	if (!link)
+		pr_u64(p, PR_ANY, "forwarded", " %16" PRIu64, r->fwd);
+	pr_row_close(p);
+}
+
+void vstat_print_layers(struct pr *p, const struct vl_rows *rows)
+{
+	/* Text: a pass per layer, top down; JSON: one, in the dump's order. */
+	size_t passes = p->json ? 1 : sizeof(stack) / sizeof(stack[0]);
 	int last_if = -1;
 	size_t s, i;
 
-	for (s = 0; s < sizeof(stack) / sizeof(stack[0]); s++) {
+	pr_list_open(p, NULL);
+	for (s = 0; s < passes; s++) {
 		bool any = false;
 
 		for (i = 0; i < rows->n; i++) {
 			const struct vl_row *r = &rows->r[i];
 
-			if (r->layer != stack[s])
+			if (!p->json && r->layer != stack[s])
 				continue;
-			if (!any && r->layer != VALLEY_LAYER_LINK)
-				printf("%-28s %16s %16s %16s\n",
-				       r->layer == VALLEY_LAYER_APPLICATION ?
-				       "APPLICATION" :
-				       r->layer == VALLEY_LAYER_TRANSPORT ?
-				       "TRANSPORT" : "INTERNET",
-				       "in", "out", "forwarded");
-			if (!any && r->layer == VALLEY_LAYER_LINK)
-				printf("LINK\n");
+			if (!any)
+				heading(p, r->layer);
 			any = true;
 			if (r->layer == VALLEY_LAYER_LINK &&
 			    r->ifindex != last_if) {
-				printf("  %-26s %16s %16s\n", r->ifname,
-				       "ingress", "egress");
+				pr_text(p, "  %-26s %16s %16s\n", r->ifname,
+					"ingress", "egress");
 				last_if = r->ifindex;
 			}
-			print_row(r);
+			print_row(p, r);
 		}
 	}
-}
-
-void vstat_json_layers(struct json *j, const struct vl_rows *rows)
-{
-	size_t i;
-
-	json_arr_open(j, NULL);
-	for (i = 0; i < rows->n; i++) {
-		const struct vl_row *r = &rows->r[i];
-
-		json_obj_open(j, NULL);
-		json_str(j, "layer", vl_layer_names[r->layer]);
-		if (r->layer == VALLEY_LAYER_LINK) {
-			json_u64(j, "ifindex", r->ifindex);
-			json_str(j, "ifname", r->ifname);
-		}
-		json_str(j, "key", r->key);
-		json_u64(j, "in", r->in);
-		json_u64(j, "out", r->out);
-		if (r->layer != VALLEY_LAYER_LINK)
-			json_u64(j, "forwarded", r->fwd);
-		json_obj_close(j);
-	}
-	json_arr_close(j);
+	pr_list_close(p);
 }
 
 /* vstat layers [LAYER] [dev IFNAME] */
@@ -92,7 +88,7 @@ int vstat_layers(const struct vstat_opts *opts, int argc, char **argv)
 	struct vl_rows rows = { 0 };
 	int layer = 0, ifindex = 0, i, err;
 	struct vl_genl g;
-	struct json j;
+	struct pr p;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "dev") && i + 1 < argc) {
@@ -120,13 +116,9 @@ int vstat_layers(const struct vstat_opts *opts, int argc, char **argv)
 		return err;
 	}
 	vl_genl_close(&g);
-	if (opts->json) {
-		json_init(&j, stdout);
-		vstat_json_layers(&j, &rows);
-		json_end(&j);
-	} else {
-		vstat_print_layers(&rows);
-	}
+	pr_init(&p, stdout, opts->json);
+	vstat_print_layers(&p, &rows);
+	pr_end(&p);
 	vl_rows_free(&rows);
 	return VL_EXIT_OK;
 }

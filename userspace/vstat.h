@@ -19,7 +19,7 @@ struct vstat_opts {
 	long count;			/* snapshots to print, 0: no end */
 };
 
-struct json;
+struct pr;
 struct vl_rows;
 struct nlmsghdr;
 
@@ -59,8 +59,7 @@ void vstat_ports_sample(struct vstat_ports_live *pl);
 int vstat_ports_block(const struct vstat_ports_live *pl, int max);
 void vstat_ports_live_free(struct vstat_ports_live *pl);
 
-/* view_layers.c: the rows of a snapshot as text or JSON. */
-void vstat_print_layers(const struct vl_rows *rows);
-void vstat_json_layers(struct json *j, const struct vl_rows *rows);
+/* view_layers.c: the rows of a snapshot, as text or JSON. */
+void vstat_print_layers(struct pr *p, const struct vl_rows *rows);
 
 #endif
