@@ -41,12 +41,17 @@ void pr_init(struct pr *p, FILE *out, bool json)
 	p->out = out;
 	p->json = json;
 	json_init(&p->j, out);
+	p->layout = PR_COLS;
+	p->cols = 0;
+	p->per = 0;
 }
 
 void pr_end(struct pr *p)
 {
-	if (p->json)
+	if (p->json) {
 		json_end(&p->j);
+		json_init(&p->j, p->out);
+	}
 	fflush(p->out);
 }
 
@@ -98,8 +103,9 @@ void pr_row_close(struct pr *p)
 {
 	if (p->json)
 		json_obj_close(&p->j);
-	else
+	else if (p->layout != PR_LINES)
 		fputc('\n', p->out);
+	p->cols = 0;
 }
 
 void pr_str(struct pr *p, int mode, const char *key, const char *fmt,
@@ -185,4 +191,88 @@ void pr_cell_u64(struct pr *p, const char *key, int width, uint64_t val)
 		fprintf(p->out, "%*" PRIu64 " ", -width, val);
 	else if (key)
 		json_u64(&p->j, key, val);
+}
+
+/* The width of a record in full's labels, their indent included. */
+#define LABEL_WIDTH 24
+
+/* A line of a record in full: LABEL, INDENT spaces in, then VAL. */
+static void line(struct pr *p, int indent, const char *label, const char *val)
+{
+	fprintf(p->out, "%*s%-*s %s\n", indent, "", LABEL_WIDTH - indent, label,
+		val);
+}
+
+/* The text of pr_col(), by the layout: a line, a title or a column. */
+static void col_text(struct pr *p, const char *key, int width,
+		     const char *val)
+{
+	char title[32];
+	size_t i;
+
+	if (p->layout == PR_LINES) {
+		line(p, 2, key, val);
+		return;
+	}
+	if (!width)
+		return;
+	if (p->cols++)
+		fputc(' ', p->out);
+	if (p->layout == PR_HEAD) {
+		for (i = 0; key[i] && i + 1 < sizeof(title); i++)
+			title[i] = key[i] == '_' ? '-' :
+				   key[i] >= 'a' && key[i] <= 'z' ?
+				   key[i] - 'a' + 'A' : key[i];
+		title[i] = '\0';
+		val = title;
+	}
+	fprintf(p->out, "%*s", width, val);
+}
+
+void pr_col(struct pr *p, const char *key, int width, const char *val)
+{
+	if (p->json)
+		json_str(&p->j, key, val);
+	else
+		col_text(p, key, width, val);
+}
+
+void pr_col_u64(struct pr *p, const char *key, int width, uint64_t val)
+{
+	char buf[24];
+
+	if (p->json) {
+		json_u64(&p->j, key, val);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%" PRIu64, val);
+	col_text(p, key, width, buf);
+}
+
+void pr_col_count(struct pr *p, const char *key, int width, uint64_t val)
+{
+	char buf[32];
+
+	if (!p->per) {
+		pr_col_u64(p, key, width, val);
+	} else if (p->json) {
+		json_u64(&p->j, key, (uint64_t)(val / p->per + 0.5));
+	} else {
+		snprintf(buf, sizeof(buf), "%.1f%s", val / p->per,
+			 p->layout == PR_LINES ? "/s" : "");
+		col_text(p, key, width, buf);
+	}
+}
+
+void pr_line_u64(struct pr *p, int mode, const char *key, const char *label,
+		 uint64_t val)
+{
+	char buf[24];
+
+	if (js(p, mode)) {
+		json_u64(&p->j, key, val);
+	} else if (text(p, mode)) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, val);
+		line(p, 4, label, buf);
+	}
 }

@@ -3,13 +3,13 @@
  * vstat ports: the per-port TCP and UDP table of bpf/ports.bpf.c, its
  * life (attach, detach, reset), one port in full, and rates with -i.
  *
- * Every figure goes through one call, out_u64() or out_str(), which
- * writes it as a table cell, as a "label value" line of the full view,
- * or as a JSON member: one output path for text and JSON.
+ * Every figure goes through one call of print.c, pr_col_count() or
+ * pr_col(), which writes it as a table cell, as the header's title, as a
+ * "label value" line of the full view, or as a JSON member: one output
+ * path for text and JSON.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,106 +20,9 @@
 #include <netinet/in.h>
 
 #include "genl.h"
-#include "json.h"
 #include "ports_bpf.h"
+#include "print.h"
 #include "vstat.h"
-
-enum out_mode {
-	OUT_HEAD,	/* the table's header line */
-	OUT_CELLS,	/* one table line */
-	OUT_LINES,	/* one port in full: a line a figure */
-	OUT_JSON,
-};
-
-struct out {
-	enum out_mode mode;
-	int col;	/* columns written on this line */
-	struct json j;
-	bool rates;	/* -i: counters are changes over PER seconds */
-	double per;
-};
-
-/* A column's header: its key in capitals, "-" for "_". */
-static void print_key(const char *key, int width)
-{
-	char head[32];
-	size_t i;
-
-	for (i = 0; key[i] && i + 1 < sizeof(head); i++)
-		head[i] = key[i] == '_' ? '-' :
-			  (key[i] >= 'a' && key[i] <= 'z') ? key[i] - 32 : key[i];
-	head[i] = '\0';
-	printf("%*s", width, head);
-}
-
-/* The space between two columns. */
-static void sep(struct out *o)
-{
-	if (o->col++)
-		putchar(' ');
-}
-
-/*
- * One figure, KEY: TEXT in text, or in JSON the number V (IS_NUM) or the
- * string TEXT.  WIDTH 0: not a table column (the full view and JSON
- * only); WIDTH < 0: a left-aligned column.
- */
-static void out_cell(struct out *o, const char *key, int width,
-		     const char *text, bool is_num, uint64_t v)
-{
-	switch (o->mode) {
-	case OUT_HEAD:
-		if (width) {
-			sep(o);
-			print_key(key, width);
-		}
-		break;
-	case OUT_CELLS:
-		if (width) {
-			sep(o);
-			printf("%*s", width, text);
-		}
-		break;
-	case OUT_LINES:
-		printf("  %-22s %s\n", key, text);
-		break;
-	case OUT_JSON:
-		if (is_num)
-			json_u64(&o->j, key, v);
-		else
-			json_str(&o->j, key, text);
-		break;
-	}
-}
-
-/* A counter: with -i, a rate per second (rounded in JSON). */
-static void out_u64(struct out *o, const char *key, int width, uint64_t v)
-{
-	char text[32];
-
-	if (o->rates) {
-		snprintf(text, sizeof(text), "%.1f%s", v / o->per,
-			 o->mode == OUT_LINES ? "/s" : "");
-		v = (uint64_t)(v / o->per + 0.5);
-	} else {
-		snprintf(text, sizeof(text), "%" PRIu64, v);
-	}
-	out_cell(o, key, width, text, true, v);
-}
-
-/* A value that is no counter (a gauge, a cookie): never a rate. */
-static void out_gauge(struct out *o, const char *key, int width, uint64_t v)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%" PRIu64, v);
-	out_cell(o, key, width, text, true, v);
-}
-
-static void out_str(struct out *o, const char *key, int width, const char *v)
-{
-	out_cell(o, key, width, v, false, 0);
-}
 
 static const char *const role_names[] = {
 	[VP_ROLE_SERVER] = "server",
@@ -153,119 +56,115 @@ struct ports_opts {
 	uint64_t netns;
 };
 
-static void out_histogram(struct out *o, const struct vp_row *r)
+/* The label of the set-up times' slot I, in BUF. */
+static const char *slot_label(int i, char *buf, size_t size)
+{
+	if (i == 0)
+		snprintf(buf, size, "< 1");
+	else if (i == VP_HIST_SLOTS - 1)
+		snprintf(buf, size, ">= %lu", 1ul << (i - 1));
+	else
+		snprintf(buf, size, "%lu - %lu", 1ul << (i - 1),
+			 (1ul << i) - 1);
+	return buf;
+}
+
+/* The set-up times: in JSON every slot, in full up to the last used. */
+static void print_histogram(struct pr *p, const struct vp_row *r, bool full)
 {
 	char label[64];
-	int i, last = -1;
+	int i, mode, last = -1;
 
 	for (i = 0; i < VP_HIST_SLOTS; i++)
 		if (r->c.setup_us[i])
 			last = i;
-	if (o->mode == OUT_JSON) {
-		json_arr_open(&o->j, "setup_us_log2");
-		for (i = 0; i < VP_HIST_SLOTS; i++)
-			json_u64(&o->j, NULL, r->c.setup_us[i]);
-		json_arr_close(&o->j);
-		return;
+	if (full && last >= 0)
+		pr_text(p, "  set-up time (SYN to ESTABLISHED), microseconds:\n");
+	pr_list_open(p, "setup_us_log2");
+	for (i = 0; i < VP_HIST_SLOTS; i++) {
+		mode = full && i <= last ? PR_ANY : PR_JSON;
+		pr_line_u64(p, mode, NULL, mode & PR_TEXT ?
+			    slot_label(i, label, sizeof(label)) : NULL,
+			    r->c.setup_us[i]);
 	}
-	if (o->mode != OUT_LINES || last < 0)
-		return;
-	printf("  set-up time (SYN to ESTABLISHED), microseconds:\n");
-	for (i = 0; i <= last; i++) {
-		if (i == 0)
-			snprintf(label, sizeof(label), "    < 1");
-		else if (i == VP_HIST_SLOTS - 1)
-			snprintf(label, sizeof(label), "    >= %lu",
-				 1ul << (i - 1));
-		else
-			snprintf(label, sizeof(label), "    %lu - %lu",
-				 1ul << (i - 1), (1ul << i) - 1);
-		printf("%-24s %" PRIu64 "\n", label, (uint64_t)r->c.setup_us[i]);
-	}
+	pr_list_close(p);
 }
 
-static void out_drops(struct out *o, const struct vp_entry *e)
+/* The drops by reason, in JSON and in full. */
+static void print_drops(struct pr *p, const struct vp_entry *e, bool full)
 {
+	int mode = full && e->n_drops ? PR_ANY : PR_JSON;
+	const char *reason;
 	size_t i;
 
-	if (o->mode == OUT_JSON) {
-		json_obj_open(&o->j, "drops_by_reason");
-		for (i = 0; i < e->n_drops; i++)
-			json_u64(&o->j, vp_drop_reason(e->drops[i].reason),
-				 e->drops[i].count);
-		json_obj_close(&o->j);
+	/* Not in a table's row: not even the reasons' names to look up. */
+	if (!p->json && !full)
 		return;
+	pr_obj_open(p, mode, "drops_by_reason", "  drops by reason:\n");
+	for (i = 0; i < e->n_drops; i++) {
+		reason = vp_drop_reason(e->drops[i].reason);
+		pr_line_u64(p, mode, reason, reason, e->drops[i].count);
 	}
-	if (o->mode != OUT_LINES || !e->n_drops)
-		return;
-	printf("  drops by reason:\n");
-	for (i = 0; i < e->n_drops; i++)
-		printf("    %-20s %" PRIu64 "\n",
-		       vp_drop_reason(e->drops[i].reason), e->drops[i].count);
+	pr_obj_close(p, PR_JSON, NULL);
 }
 
-/* One row: a table line, a block of lines, or a JSON object. */
-static void out_entry(struct out *o, const struct ports_opts *po,
-		      const struct vp_entry *e)
+/* One row: a table line (or the header), a record in full, JSON. */
+static void print_entry(struct pr *p, const struct ports_opts *po,
+			const struct vp_entry *e)
 {
 	const struct vp_row *r = &e->row;
 	const struct vp_key *k = &e->key;
 	bool tcp = k->proto == IPPROTO_TCP;
+	bool full = p->layout == PR_LINES;
 
-	if (o->mode == OUT_JSON)
-		json_obj_open(&o->j, NULL);
-	if (o->mode == OUT_LINES)
-		printf("%s %u (%s), %s\n", proto_name(k), k->port,
-		       service_name(k), role_names[k->role]);
-	if (o->mode != OUT_LINES) {
+	pr_row_open(p);
+	if (full) {
+		pr_text(p, "%s %u (%s), %s\n", proto_name(k), k->port,
+			service_name(k), role_names[k->role]);
+	} else {
 		if (po->all_ns)
-			out_gauge(o, "netns", 20, k->netns);
-		out_str(o, "proto", -5, proto_name(k));
-		out_gauge(o, "port", 6, k->port);
-		out_str(o, "service", 12, service_name(k));
-		out_str(o, "role", 8, role_names[k->role]);
+			pr_col_u64(p, "netns", 20, k->netns);
+		pr_col(p, "proto", -5, proto_name(k));
+		pr_col_u64(p, "port", 6, k->port);
+		pr_col(p, "service", 12, service_name(k));
+		pr_col(p, "role", 8, role_names[k->role]);
 	}
-	out_u64(o, "packets_in", 10, r->t.packets[VP_IN]);
-	out_u64(o, "packets_out", 11, r->t.packets[VP_OUT]);
-	out_u64(o, "bytes_in", 12, r->t.bytes[VP_IN]);
-	out_u64(o, "bytes_out", 12, r->t.bytes[VP_OUT]);
-	out_u64(o, "payload_in", 0, r->t.payload[VP_IN]);
-	out_u64(o, "payload_out", 0, r->t.payload[VP_OUT]);
-	out_u64(o, "drops", 7, r->t.drops);
-	if (tcp || o->mode != OUT_LINES) {
-		out_u64(o, "active", 0, r->c.active);
-		out_u64(o, "passive", 0, r->c.passive);
-		out_u64(o, "conns", 7, r->c.active + r->c.passive);
+	pr_col_count(p, "packets_in", 10, r->t.packets[VP_IN]);
+	pr_col_count(p, "packets_out", 11, r->t.packets[VP_OUT]);
+	pr_col_count(p, "bytes_in", 12, r->t.bytes[VP_IN]);
+	pr_col_count(p, "bytes_out", 12, r->t.bytes[VP_OUT]);
+	pr_col_count(p, "payload_in", 0, r->t.payload[VP_IN]);
+	pr_col_count(p, "payload_out", 0, r->t.payload[VP_OUT]);
+	pr_col_count(p, "drops", 7, r->t.drops);
+	if (tcp || !full) {
+		pr_col_count(p, "active", 0, r->c.active);
+		pr_col_count(p, "passive", 0, r->c.passive);
+		pr_col_count(p, "conns", 7, r->c.active + r->c.passive);
 		/* Sockets established before attach may close: not below 0. */
-		out_gauge(o, "established", 11,
-			r->c.established > 0 ? (uint64_t)r->c.established : 0);
-		out_u64(o, "closed", 0, r->c.closed);
-		out_u64(o, "resets_in", 0, r->t.resets[VP_IN]);
-		out_u64(o, "resets_out", 0, r->t.resets[VP_OUT]);
-		out_u64(o, "retrans", 7, r->c.retrans);
+		pr_col_u64(p, "established", 11, r->c.established > 0 ?
+			   (uint64_t)r->c.established : 0);
+		pr_col_count(p, "closed", 0, r->c.closed);
+		pr_col_count(p, "resets_in", 0, r->t.resets[VP_IN]);
+		pr_col_count(p, "resets_out", 0, r->t.resets[VP_OUT]);
+		pr_col_count(p, "retrans", 7, r->c.retrans);
 	}
-	if (!tcp || o->mode != OUT_LINES)
-		out_u64(o, "rcv_errors", 0, r->t.rcv_errors);
-	if (!o->rates) {
-		out_histogram(o, r);
-		out_drops(o, e);
+	if (!tcp || !full)
+		pr_col_count(p, "rcv_errors", 0, r->t.rcv_errors);
+	if (!p->per) {
+		print_histogram(p, r, full);
+		print_drops(p, e, full);
 	}
-	if (o->mode == OUT_JSON)
-		json_obj_close(&o->j);
-	if (o->mode == OUT_CELLS || o->mode == OUT_HEAD)
-		putchar('\n');
-	o->col = 0;
+	pr_row_close(p);
 }
 
-/* The header line: the same calls as a row, writing the keys. */
-static void out_head(struct out *o, const struct ports_opts *po)
+/* The table's header line: the same calls as a row, writing the titles. */
+static void print_head(struct pr *p, const struct ports_opts *po)
 {
 	static const struct vp_entry e = { .key.proto = IPPROTO_TCP };
-	enum out_mode m = o->mode;
 
-	o->mode = OUT_HEAD;
-	out_entry(o, po, &e);
-	o->mode = m;
+	p->layout = PR_HEAD;
+	print_entry(p, po, &e);
+	p->layout = PR_COLS;
 }
 
 static uint64_t sort_value(const struct ports_opts *po, const struct vp_row *r)
@@ -402,31 +301,25 @@ static int since(struct vp_table *prev, struct vp_table *cur)
 	return 0;
 }
 
-static void show(struct out *o, const struct ports_opts *po,
+static void show(struct pr *p, const struct ports_opts *po,
 		 const struct vp_table *t)
 {
 	size_t i, n = t->n;
 
 	if (po->top && (size_t)po->top < n)
 		n = po->top;
-	if (o->mode == OUT_JSON) {
-		json_init(&o->j, stdout);
-		json_arr_open(&o->j, NULL);
-	} else if (o->mode == OUT_CELLS) {
-		out_head(o, po);
-	}
+	pr_list_open(p, NULL);
+	if (!p->json && p->layout == PR_COLS)
+		print_head(p, po);
 	for (i = 0; i < n; i++) {
-		out_entry(o, po, &t->e[i]);
-		if (o->mode == OUT_LINES && i + 1 < n)
-			putchar('\n');
+		print_entry(p, po, &t->e[i]);
+		if (p->layout == PR_LINES && i + 1 < n)
+			pr_text(p, "\n");
 	}
-	if (o->mode == OUT_JSON) {
-		json_arr_close(&o->j);
-		json_end(&o->j);
-	} else if (!n) {
-		printf("(no traffic counted yet)\n");
-	}
-	fflush(stdout);
+	pr_list_close(p);
+	if (!n)
+		pr_text(p, "(no traffic counted yet)\n");
+	pr_end(p);
 }
 
 static volatile sig_atomic_t stop;
@@ -438,7 +331,7 @@ static void on_signal(int sig)
 }
 
 /* -i: every interval, the rates since the last one. */
-static int show_rates(struct out *o, struct ports_opts *po)
+static int show_rates(struct pr *p, struct ports_opts *po)
 {
 	const struct vstat_opts *vo = po->vo;
 	struct vp_table prev, cur;
@@ -451,8 +344,7 @@ static int show_rates(struct out *o, struct ports_opts *po)
 	err = vp_read(VSTAT_PROG, &prev);
 	if (err)
 		return err;
-	o->rates = true;
-	o->per = vo->interval;
+	p->per = vo->interval;
 	while (!stop && (!vo->count || shown < vo->count)) {
 		ts.tv_sec = (time_t)vo->interval;
 		ts.tv_nsec = (long)((vo->interval - ts.tv_sec) * 1e9);
@@ -467,9 +359,9 @@ static int show_rates(struct out *o, struct ports_opts *po)
 			break;
 		}
 		select_rows(&cur, po);
-		if (o->mode != OUT_JSON && shown)
-			putchar('\n');
-		show(o, po, &cur);
+		if (shown)
+			pr_text(p, "\n");
+		show(p, po, &cur);
 		vp_table_free(&cur);
 		shown++;
 	}
@@ -596,7 +488,7 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 					      "drops", "retrans" };
 	struct vstat_opts vo = *opts;
 	struct ports_opts po = { .vo = &vo, .port = -1 };
-	struct out o = { 0 };
+	struct pr p;
 	const char *netns = NULL;
 	struct vp_table t;
 	bool rates = false;
@@ -683,14 +575,17 @@ int vstat_ports(const struct vstat_opts *opts, int argc, char **argv)
 	} else {
 		po.netns = vp_netns_self();
 	}
-	o.mode = vo.json ? OUT_JSON : po.port >= 0 ? OUT_LINES : OUT_CELLS;
+	pr_init(&p, stdout, vo.json);
+	/* One port: each of its rows in full. */
+	if (!vo.json && po.port >= 0)
+		p.layout = PR_LINES;
 	if (rates)
-		return show_rates(&o, &po);
+		return show_rates(&p, &po);
 	err = vp_read(VSTAT_PROG, &t);
 	if (err)
 		return err;
 	select_rows(&t, &po);
-	show(&o, &po, &t);
+	show(&p, &po, &t);
 	vp_table_free(&t);
 	return VL_EXIT_OK;
 }
