@@ -30,6 +30,15 @@ total_fail=0
 total_skip=0
 
 step() { printf '\n== %s\n' "$*"; }
+
+# program_times FILE: how long each test program took in the guest, from
+# the uptimes guest-init.sh wrote at its start and end.
+program_times() {
+	[ -r "$1" ] || return 0
+	awk '/# selftests: valley: / { start = $1; next }
+	     { printf "%s%s %ds", sep, $NF, $1 - start; sep = ", " }
+	     END { if (sep) print "" }' "$1" | sed 's/^/program time: /'
+}
 die() { echo "check: $*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # record NAME PASS FAIL SKIP: one closing line.
@@ -302,6 +311,7 @@ for kver in "${kernels[@]}"; do
 	[ "$rc" = 2 ] && fail=$((fail + 1))
 	[ "$rc" = 1 ] && [ "$fail" = 0 ] && fail=1
 	echo "guest time: $(cat "$build/vm/$kver/seconds" 2>/dev/null)s"
+	program_times "$build/vm/$kver/results/times.txt"
 	# A partial round (VALLEY_TESTS) leaves the canaries out.
 	if [ "$kver" = "$debug_kver" ] && [ -z "${VALLEY_TESTS:-}" ]; then
 		step "the debug lane's self-test: bugs on purpose must be reported"

@@ -10,8 +10,9 @@
 # Needs VALLEY_SRC; runs the ASan/UBSan build of vstat in each namespace.
 # Runs on the net selftests' library of linux-source-6.12 (tests/ksft.sh,
 # valley_net.py); output is KTAP.  A topology is made by the first test
-# that needs it and serves the later ones (each resets the counters it
-# reads); all go at the end of the run.
+# that needs it (which counts from the zeros settle() checked) and serves
+# the later ones (which reset the counters they read); all go at the end
+# of the run.
 
 import json
 import os
@@ -19,9 +20,10 @@ import time
 
 from valley_net import (Hosts, addr, ifstats, ip, link, links, mac, neigh,
                         netns, nft, py, py_bkg, run, run_bkg, snmp, vstat)
+# net/lib/py, which valley_net puts on the path.
 from lib.py import (KsftFailEx, KsftSkipEx, defer, ksft_busy_wait,
-                    ksft_eq, ksft_exit, ksft_ge, ksft_in, ksft_ne, ksft_run,
-                    ksft_true, wait_port_listen)
+                    ksft_eq, ksft_exit, ksft_ge, ksft_in, ksft_ne, ksft_pr,
+                    ksft_run, ksft_true, wait_port_listen)
 
 ETH = 14                        # Ethernet header
 ICMP4_ECHO = 20 + 8 + 56        # ping's default packet
@@ -103,6 +105,7 @@ l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind(("0.0.0.0", int(sys.argv[1])))
 l.listen(1)
 c, _ = l.accept()
+c.settimeout(60)
 n = 0
 while True:
     b = c.recv(65536)
@@ -127,9 +130,10 @@ c.close()
 
 def server(ns, proto, code, port, *args):
     """CODE in the background in NS, once its socket is on PORT: with
-    server(...) as srv, waited for (60 s at most) at the block's end."""
+    server(...) as srv, waited for at the block's end (the servers give
+    up after 60 s without a peer)."""
     srv = py_bkg(ns, code, port, *args)
-    wait_port_listen(port, proto, ns=ns, deadline=60)
+    wait_port_listen(port, proto, ns=ns, sleep=0.05, deadline=60)
     return srv
 
 
@@ -198,7 +202,7 @@ def test_two_hosts():
             "icmpv6.echo_request out")
     ksft_eq(a.get(I, "icmpv6.echo_reply", "in"), 2, "icmpv6.echo_reply in")
     ksft_eq(a.get(I, "icmpv6.neighbour", "out") +
-         a.get(I, "icmpv6.neighbour", "in"), 0, "icmpv6.neighbour")
+            a.get(I, "icmpv6.neighbour", "in"), 0, "icmpv6.neighbour")
     ksft_eq(a.get(I, "ipv6.packets", "out"), 2, "ipv6.packets out")
     ksft_eq(a.get(I, "ipv6.bytes", "out"), 2 * ICMP6_ECHO, "ipv6.bytes out")
     ksft_eq(a.get(I, "ipv6.bytes", "in"), 2 * ICMP6_ECHO, "ipv6.bytes in")
@@ -681,21 +685,24 @@ def test_service_table():
     """A service added at run time counts what goes to its port."""
     h = shared(two_hosts)
     vstat("service", "add", 7777, "api", ns=h.b)
-    vstat("reset", ns=h.b)
-    vstat("reset", ns=h.a)
-    udp_exchange(h.b, h.a, "10.0.1.2", 7777, 2, 50)
-    a, b = Rows(h.a), Rows(h.b)
-    ksft_eq(b.get("application", "api.packets", "in"), 2, "b api.packets in")
-    ksft_eq(b.get("application", "api.bytes", "in"), 100, "b api.bytes in")
-    ksft_eq(b.get("application", "other.packets", "in"), 0,
-            "b other.packets in")
-    ksft_eq(a.get("application", "other.packets", "out"), 2,
-            "a other.packets out")
-    ksft_true(("application", None, "api.packets") not in a.rows,
-              "the service leaked into another namespace")
-    svcs = json.loads(vstat("--json", "service", "list", ns=h.b).stdout)
-    ksft_in({"port": 7777, "service": "api"}, svcs, "listed")
-    vstat("service", "del", 7777, ns=h.b)
+    with defer(vstat, "service", "del", 7777, ns=h.b):
+        vstat("reset", ns=h.b)
+        vstat("reset", ns=h.a)
+        udp_exchange(h.b, h.a, "10.0.1.2", 7777, 2, 50)
+        a, b = Rows(h.a), Rows(h.b)
+        ksft_eq(b.get("application", "api.packets", "in"), 2,
+                "b api.packets in")
+        ksft_eq(b.get("application", "api.bytes", "in"), 100,
+                "b api.bytes in")
+        ksft_eq(b.get("application", "other.packets", "in"), 0,
+                "b other.packets in")
+        ksft_eq(a.get("application", "other.packets", "out"), 2,
+                "a other.packets out")
+        ksft_true(("application", None, "api.packets") not in a.rows,
+                  "the service leaked into another namespace")
+        svcs = json.loads(vstat("--json", "service", "list",
+                                ns=h.b).stdout)
+        ksft_in({"port": 7777, "service": "api"}, svcs, "listed")
     ksft_true("api.packets" not in vstat("layers", ns=h.b).stdout,
               "deleted")
 
@@ -747,22 +754,24 @@ def test_service_slot_taken_again():
     # counted in) is taken by alpha, freed, and taken by beta.
     h = shared(two_hosts)
     vstat("service", "add", 7790, "alpha", ns=h.b)
-    udp_exchange(h.b, h.a, "10.0.1.2", 7790, 3, 40)
-    b = Rows(h.b)
-    ksft_eq(b.get("application", "alpha.packets", "in"), 3, "alpha.packets in")
-    ksft_eq(b.get("application", "alpha.bytes", "in"), 120, "alpha.bytes in")
-    vstat("service", "del", 7790, ns=h.b)
+    with defer(vstat, "service", "del", 7790, ns=h.b):
+        udp_exchange(h.b, h.a, "10.0.1.2", 7790, 3, 40)
+        b = Rows(h.b)
+        ksft_eq(b.get("application", "alpha.packets", "in"), 3,
+                "alpha.packets in")
+        ksft_eq(b.get("application", "alpha.bytes", "in"), 120,
+                "alpha.bytes in")
     vstat("service", "add", 7790, "beta", ns=h.b)
-    udp_exchange(h.b, h.a, "10.0.1.2", 7790, 2, 25)
-    b = Rows(h.b)
-    for col, packets, size in (("in", 2, 50), ("out", 0, 0)):
-        ksft_eq(b.get("application", "beta.packets", col), packets,
-                f"beta.packets {col}")
-        ksft_eq(b.get("application", "beta.bytes", col), size,
-                f"beta.bytes {col}")
-    ksft_true(("application", None, "alpha.packets") not in b.rows,
-              "alpha listed after its delete")
-    vstat("service", "del", 7790, ns=h.b)
+    with defer(vstat, "service", "del", 7790, ns=h.b):
+        udp_exchange(h.b, h.a, "10.0.1.2", 7790, 2, 25)
+        b = Rows(h.b)
+        for col, packets, size in (("in", 2, 50), ("out", 0, 0)):
+            ksft_eq(b.get("application", "beta.packets", col), packets,
+                    f"beta.packets {col}")
+            ksft_eq(b.get("application", "beta.bytes", col), size,
+                    f"beta.bytes {col}")
+        ksft_true(("application", None, "alpha.packets") not in b.rows,
+                  "alpha listed after its delete")
 
 
 class Router:
@@ -804,6 +813,8 @@ def test_router():
         ns=t.h1)
     run("ping", "-q", "-6", "-c", "2", "-i", "0.2", "-W", "2", "fd02::1",
         ns=t.h1)
+    # Nothing to wait for: ping ends with its last reply, which r and h2
+    # counted on its way.
     r, h2 = Rows(t.r), Rows(t.h2)
     I = "internet"
     ksft_eq(r.get(I, "ipv4.packets", "forwarded"), 8,
@@ -1004,14 +1015,14 @@ def test_rmmod_under_traffic():
     # the patching uses.  Hooks that stay keep the keys on; valley's come
     # and go beside them.
     nft(NFT_KEEP_KEYS)
-    defer(run, "nft", "delete", "table", "inet", "valley_keys")
-    defer(run, "nft", "delete", "table", "netdev", "valley_keys")
-    with run_bkg("ping", "-q", "-i", "0.002", "-w", "600", "10.0.1.2",
-                 ns=h.a, exit_wait=False):
+    with defer(run, "nft", "delete", "table", "inet", "valley_keys"), \
+            defer(run, "nft", "delete", "table", "netdev", "valley_keys"), \
+            run_bkg("ping", "-q", "-i", "0.002", "-w", "600", "10.0.1.2",
+                    ns=h.a, exit_wait=False):
         for i in range(100):
             run("rmmod", "valley")
             run("insmod", ko)
-    # Loaded again, counting again.
+    # Loaded again, counting again: with its own hooks alone.
     run("ping", "-q", "-c", "1", "-W", "2", "10.0.1.2", ns=h.a)
     ksft_ge(Rows(h.a).get("internet", "icmp.echo_request", "out"), 1,
             "echo requests after the loop")
@@ -1035,7 +1046,10 @@ def main():
         ksft_run(tests)
     finally:
         for topology in TOPOLOGIES.values():
-            topology.close()
+            try:
+                topology.close()
+            except Exception as e:
+                ksft_pr(f"closing a topology: {e}")
     ksft_exit()
 
 

@@ -7,7 +7,9 @@
 # known: static neighbours, and IPv6 kept quiet.
 
 import os
+import random
 import shlex
+import string
 import sys
 
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
@@ -26,21 +28,29 @@ os.environ.pop("LD_PRELOAD", None)
 os.environ["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=99"
 os.environ["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=98"
 
-# A command's time limit: a guest under TCG, on the debug kernel, is slow.
+# A command's time limit (a guest under TCG, on the debug kernel, is
+# slow), kept by timeout(1): 6.12's cmd() hands its timeout to
+# communicate() as the input, so that it never applies.
 TIMEOUT = 120
+LIMIT = ("timeout", "-k", "10", str(TIMEOUT))
 
 
-def run(*argv, ns=None, fail=True, timeout=TIMEOUT):
-    """cmd() of an argument vector; the cmd object, with stdout and ret."""
-    return cmd(shlex.join(map(str, argv)), ns=ns, fail=fail, timeout=timeout)
+def run(*argv, ns=None, fail=True):
+    """cmd() of an argument vector, at most TIMEOUT seconds (then exit
+    status 124); the cmd object, with stdout, stderr and ret."""
+    return cmd(shlex.join(map(str, LIMIT + argv)), ns=ns, fail=fail)
 
 
 def run_bkg(*argv, ns=None, exit_wait=True):
     """bkg() of an argument vector: with run_bkg(...) as p, waited for at
-    the end of the block (or terminated, with exit_wait=False); stdin is
-    /dev/null.  The shell execs the command (ip netns exec too): dash
-    forks a lone command, and then .proc.pid would be the shell's and the
-    termination would end only the shell, not the command."""
+    the end of the block (at most TIMEOUT seconds from its start), or
+    terminated with exit_wait=False; stdin is /dev/null.  The shell execs
+    the command (ip netns exec too): dash forks a lone command, and then
+    .proc.pid would be the shell's and the termination would end only the
+    shell.  A command that is terminated runs without a limit, so that
+    .proc.pid is its own."""
+    if exit_wait:
+        argv = LIMIT + argv
     if ns:
         argv = ("ip", "netns", "exec", ns) + argv
     return bkg("exec " + shlex.join(map(str, argv)) + " </dev/null",
@@ -53,13 +63,13 @@ def vstat(*args, ns=None, fail=True):
 
 def nft(rules, ns=None, fail=True):
     """Load nftables RULES (the text of a file)."""
-    return cmd(f"nft -f - <<'EOF'\n{rules}\nEOF", ns=ns, fail=fail,
-               timeout=TIMEOUT)
+    return cmd(f"{shlex.join(LIMIT)} nft -f - <<'EOF'\n{rules}\nEOF",
+               ns=ns, fail=fail)
 
 
-def py(ns, code, *args, timeout=TIMEOUT):
+def py(ns, code, *args):
     """Python CODE with ARGS in namespace NS, to its end."""
-    return run(sys.executable, "-c", code, *args, ns=ns, timeout=timeout)
+    return run(sys.executable, "-c", code, *args, ns=ns)
 
 
 def py_bkg(ns, code, *args, exit_wait=True):
@@ -89,9 +99,11 @@ def mac(ns, dev):
 
 
 def netns():
-    """A new namespace (NetNS: a random name, deleted with the object),
-    its loopback up."""
-    ns = NetNS()
+    """A new namespace (NetNS, deleted with the object), its loopback up;
+    named valley-<8 random letters>, so that one left by a run killed
+    midway says whose it is."""
+    ns = NetNS("valley-" + "".join(random.choices(string.ascii_lowercase,
+                                                  k=8)))
     ip("link set lo up", ns=ns)
     return ns
 

@@ -28,6 +28,7 @@ import threading
 import time
 
 from valley_net import SRC, VSTAT, netns, run, run_bkg, vstat
+# net/lib/py, which valley_net puts on the path.
 from lib.py import (KsftFailEx, defer, ksft_busy_wait, ksft_eq,
                     ksft_exit, ksft_ge, ksft_in, ksft_run, ksft_true)
 

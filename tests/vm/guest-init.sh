@@ -71,6 +71,23 @@ load_module() {
 	fi
 }
 
+# The suite's output, passed on; the guest's uptime at each test
+# program's start and end goes to times.txt (make check says how long
+# each took).
+stamp() {
+	local line up _
+
+	while IFS= read -r line; do
+		case $line in
+		"# selftests: valley: "* | *"ok "*" selftests: valley: "*)
+			read -r up _ </proc/uptime
+			echo "$up $line" >>"$results/times.txt"
+			;;
+		esac
+		printf '%s\n' "$line"
+	done
+}
+
 run_tests() {
 	local status=0
 
@@ -78,7 +95,8 @@ run_tests() {
 	if [ "$status" = 0 ]; then
 		cd "$VALLEY_KSFT" || exit 1
 		VALLEY_SRC=$VALLEY_SRC VALLEY_KO=$VALLEY_KO \
-			./run_kselftest.sh 2>&1 | tee "$results/tap.txt" >/dev/console
+			./run_kselftest.sh 2>&1 | stamp |
+			tee "$results/tap.txt" >/dev/console
 		status=${PIPESTATUS[0]}
 	fi
 	echo "$status" >"$results/status"
