@@ -28,29 +28,26 @@ os.environ.pop("LD_PRELOAD", None)
 os.environ["ASAN_OPTIONS"] = "detect_leaks=1:exitcode=99"
 os.environ["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1:exitcode=98"
 
-# A command's time limit (a guest under TCG, on the debug kernel, is
-# slow), kept by timeout(1): 6.12's cmd() hands its timeout to
-# communicate() as the input, so that it never applies.
-TIMEOUT = 120
-LIMIT = ("timeout", "-k", "10", str(TIMEOUT))
-
 
 def run(*argv, ns=None, fail=True):
-    """cmd() of an argument vector, at most TIMEOUT seconds (then exit
-    status 124); the cmd object, with stdout, stderr and ret."""
-    return cmd(shlex.join(map(str, LIMIT + argv)), ns=ns, fail=fail)
+    """cmd() of an argument vector, executed without a shell (in a guest
+    under TCG every exec counts: a shell and a timeout(1) before each
+    command cost the debug kernel's run minutes); the cmd object, with
+    stdout, stderr and ret.  No time limit: 6.12's cmd()
+    hands its timeout to communicate() as the input, so it never applies;
+    a command that hangs is ended with its test program by the runner's
+    timeout (tests/settings), as before."""
+    if ns:
+        argv = ("ip", "netns", "exec", ns) + argv
+    return cmd([str(a) for a in argv], shell=False, fail=fail)
 
 
 def run_bkg(*argv, ns=None, exit_wait=True):
     """bkg() of an argument vector: with run_bkg(...) as p, waited for at
-    the end of the block (at most TIMEOUT seconds from its start), or
-    terminated with exit_wait=False; stdin is /dev/null.  The shell execs
-    the command (ip netns exec too): dash forks a lone command, and then
-    .proc.pid would be the shell's and the termination would end only the
-    shell.  A command that is terminated runs without a limit, so that
-    .proc.pid is its own."""
-    if exit_wait:
-        argv = LIMIT + argv
+    the end of the block, or terminated with exit_wait=False; stdin is
+    /dev/null.  The shell execs the command (ip netns exec too): dash
+    forks a lone command, and then .proc.pid would be the shell's and the
+    termination would end only the shell."""
     if ns:
         argv = ("ip", "netns", "exec", ns) + argv
     return bkg("exec " + shlex.join(map(str, argv)) + " </dev/null",
@@ -63,8 +60,7 @@ def vstat(*args, ns=None, fail=True):
 
 def nft(rules, ns=None, fail=True):
     """Load nftables RULES (the text of a file)."""
-    return cmd(f"{shlex.join(LIMIT)} nft -f - <<'EOF'\n{rules}\nEOF",
-               ns=ns, fail=fail)
+    return cmd(f"nft -f - <<'EOF'\n{rules}\nEOF", ns=ns, fail=fail)
 
 
 def py(ns, code, *args):

@@ -10,7 +10,6 @@
 
 import json
 import os
-import subprocess
 import sys
 
 SRC = os.environ.get("VALLEY_SRC", os.path.dirname(os.path.dirname(
