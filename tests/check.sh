@@ -36,7 +36,10 @@ step() { printf '\n== %s\n' "$*"; }
 program_times() {
 	[ -r "$1" ] || return 0
 	awk '/# selftests: valley: / { start = $1; next }
-	     { printf "%s%s %ds", sep, $NF, $1 - start; sep = ", " }
+	     match($0, /selftests: valley: [^ ]+/) {
+		     name = substr($0, RSTART + 19, RLENGTH - 19)
+		     printf "%s%s %ds", sep, name, $1 - start; sep = ", "
+	     }
 	     END { if (sep) print "" }' "$1" | sed 's/^/program time: /'
 }
 die() { echo "check: $*" >&2; echo "0 passed, 1 failed, 0 skipped"; exit 1; }

@@ -33,10 +33,10 @@ def run(*argv, ns=None, fail=True):
     """cmd() of an argument vector, executed without a shell (in a guest
     under TCG every exec counts: a shell and a timeout(1) before each
     command cost the debug kernel's run minutes); the cmd object, with
-    stdout, stderr and ret.  No time limit: 6.12's cmd()
-    hands its timeout to communicate() as the input, so it never applies;
-    a command that hangs is ended with its test program by the runner's
-    timeout (tests/settings), as before."""
+    stdout, stderr and ret.  No time limit: 6.12's cmd() hands its
+    timeout to communicate() as the input, so it never applies; a command
+    that hangs is ended with its test program by the runner's timeout
+    (tests/settings), as before."""
     if ns:
         argv = ("ip", "netns", "exec", ns) + argv
     return cmd([str(a) for a in argv], shell=False, fail=fail)
