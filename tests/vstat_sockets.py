@@ -23,6 +23,7 @@ import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -32,6 +33,9 @@ from valley_net import SRC, VSTAT, netns, run, run_bkg, vstat
 from lib.py import (KsftFailEx, defer, ksft_busy_wait, ksft_eq,
                     ksft_exit, ksft_ge, ksft_in, ksft_run, ksft_true)
 
+# Where the unix sockets' paths and files go: TMPDIR (the guest's /tmp is
+# the host's, read-only, when the tree is under it).
+TMP = tempfile.gettempdir()
 SEED = int(os.environ.get("VALLEY_SEED", random.randrange(1 << 30)))
 SO_COOKIE = 57
 # Without raw_diag (a kernel built without it), ss reads /proc/net/raw and
@@ -254,7 +258,7 @@ class Set:
             a, b = socket.socketpair(socket.AF_UNIX, t)
             a.send(b"z" * r.randrange(1, 50))
             self.keep(a, b)
-        path = f"/tmp/vsk-{os.getpid()}-{r.randrange(1 << 20)}"
+        path = os.path.join(TMP, f"vsk-{os.getpid()}-{r.randrange(1 << 20)}")
         u = socket.socket(socket.AF_UNIX)
         u.bind(path)
         u.listen(3)
@@ -977,7 +981,7 @@ def test_resolver_that_never_answers():
     for i, s in enumerate(lst):
         s.bind((f"127.0.0.{7 + i}", 0))
         s.listen()
-    conf = f"/tmp/vsk-resolv-{os.getpid()}"
+    conf = os.path.join(TMP, f"vsk-resolv-{os.getpid()}")
     with open(conf, "w") as f:
         # without vstat's limit: 5 tries of 30 s for each address
         f.write("nameserver 127.0.0.9\noptions timeout:30 attempts:5\n")
