@@ -735,8 +735,11 @@ def many_sockets(me):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         many.append(u)
         u.bind(("127.0.0.1", 0))
-    for how in ("bpf", "proc"):
-        rows = vstat_json("-a", "-p", "-u", "-4", pre=procs_env(how))
+    # on one CPU, vstat scans before the dump, keeping nothing
+    one_cpu = ("taskset", "-c", "0")
+    for how, pre in (("bpf", procs_env("bpf")), ("proc", procs_env("proc")),
+                     ("bpf, one CPU", one_cpu + procs_env("bpf"))):
+        rows = vstat_json("-a", "-p", "-u", "-4", pre=pre)
         by_ino = {x["inode"]: x.get("processes") for x in rows}
         wrong = [u.fileno() for u in many if by_ino.get(ino(u)) !=
                  [{"name": "python3", "pid": me, "fd": u.fileno()}]]

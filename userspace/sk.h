@@ -110,7 +110,8 @@ unsigned int sk_state_bits(const char *name);
 struct sk_procs;
 struct sk_procs *sk_procs_scan(void);
 /*
- * The same scan in a thread of its own (NULL: no thread, scan in place);
+ * The same scan in a thread of its own (NULL: no thread, on one CPU or
+ * when none starts: scan in place);
  * done says whether it has ended, take waits for it and gives its result.
  */
 struct sk_scan;

@@ -10,10 +10,12 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "sk.h"
@@ -147,8 +149,16 @@ struct sk_procs *sk_procs_scan(void)
 	ps->nslot = 2;
 	while (ps->nslot < ps->n * 2)
 		ps->nslot <<= 1;
-	ps->slot = calloc(ps->nslot, sizeof(*ps->slot));
-	if (!ps->slot) {
+	/*
+	 * Faulted in by one call: the lookups below would map calloc's fresh
+	 * pages to the zero page and the stores copy them, two faults a page
+	 * and, with a second thread, a TLB flush on each CPU.
+	 */
+	ps->slot = mmap(NULL, ps->nslot * sizeof(*ps->slot),
+			PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (ps->slot == MAP_FAILED) {
+		ps->slot = NULL;
 		sk_procs_free(ps);
 		return NULL;
 	}
@@ -173,7 +183,8 @@ void sk_procs_free(struct sk_procs *ps)
 	if (!ps)
 		return;
 	free(ps->h);
-	free(ps->slot);
+	if (ps->slot)
+		munmap(ps->slot, ps->nslot * sizeof(*ps->slot));
 	free(ps->comms);
 	free(ps);
 }
@@ -207,10 +218,24 @@ static void *scan_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * On one CPU the thread overlaps nothing and costs the replies it makes
+ * wait (sk_diag_hold): memory, and a fault per page of it.
+ */
+static bool cpus_to_spare(void)
+{
+	cpu_set_t set;
+
+	return !sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 1;
+}
+
 struct sk_scan *sk_procs_start(void)
 {
-	struct sk_scan *s = calloc(1, sizeof(*s));
+	struct sk_scan *s;
 
+	if (!cpus_to_spare())
+		return NULL;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	atomic_init(&s->done, false);
