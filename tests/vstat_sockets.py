@@ -58,8 +58,8 @@ def vstat_json(*args, pre=()):
 
 def procs_env(how):
     """The prefix that has vstat -p find the processes HOW: by the BPF
-    iterator ("bpf") or the /proc scan ("proc")."""
-    return ("env", f"VALLEY_PROCS={how}")
+    iterator ("bpf", "pinned") or the /proc scan ("proc")."""
+    return ("env", f"VALLEY_PROCS={'bpf' if how == 'pinned' else how}")
 
 
 def reap(pid):
@@ -704,10 +704,18 @@ def test_processes():
     pid, words = fork_holding(functools.partial(in_child, main, got["t"]))
     child_ino, child_fd = map(int, words)
     me = os.getpid()
-    # the BPF iterator (which every test kernel can run), the /proc scan
-    for how in ("bpf", "proc"):
+    unpin()
+    defer(unpin)
+    # the BPF iterator (which every test kernel can run): loaded, then
+    # from the pin the first run left; the /proc scan
+    for how in ("bpf", "pinned", "proc"):
         rows = {x["inode"]: x for x in vstat_json("-a", "-p", "-t", "-u",
                                                   pre=procs_env(how))}
+        if how == "bpf":
+            pin = pinned()
+            ksft_eq(len(pin), 1, f"one pin in {PIN_DIR}")
+        elif how == "pinned":
+            ksft_eq(pinned(), pin, "the next run reads the same pin")
         ksft_eq(rows.get(ino(main), {}).get("processes"),
                 [{"name": "python3", "pid": me, "fd": main.fileno()}],
                 f"main, {how}")
@@ -724,6 +732,41 @@ def test_processes():
                   f"{how}: text {text!r} ends with {want}")
     many_sockets(me)
     unprivileged(main)
+    pin_dir_not_ours(main)
+
+
+PIN_DIR = "/sys/fs/bpf/valley-sockets"
+
+
+def unpin():
+    """No pinned iterator: the next -p run loads it."""
+    run("rm", "-rf", PIN_DIR)
+
+
+def pinned():
+    """The pins in PIN_DIR, by name and inode (a new pin, a new inode);
+    the directory must be root's alone."""
+    st = os.stat(PIN_DIR)
+    ksft_eq((st.st_uid, oct(st.st_mode & 0o777)), (0, "0o700"),
+            f"{PIN_DIR}: owner, mode")
+    return sorted((n, os.stat(os.path.join(PIN_DIR, n)).st_ino)
+                  for n in os.listdir(PIN_DIR))
+
+
+def pin_dir_not_ours(main):
+    """A pin directory another user made (/sys/fs/bpf may be open to
+    all) is neither read nor pinned into: -p still answers right."""
+    unpin()
+    os.mkdir(PIN_DIR, 0o700)
+    os.chown(PIN_DIR, 65534, 65534)
+    for _ in range(2):
+        rows = vstat_json("-t", "-l", "-p",
+                          f"sport = :{main.getsockname()[1]}",
+                          pre=procs_env("bpf"))
+        ksft_eq([r.get("processes") for r in rows],
+                [[{"name": "python3", "pid": os.getpid(),
+                   "fd": main.fileno()}]], "-p beside a foreign pin dir")
+    ksft_eq(os.listdir(PIN_DIR), [], "nothing pinned into it")
 
 
 def many_sockets(me):
