@@ -29,13 +29,13 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/magic.h>
 
 #include "sk_proc.h"
 #include "sk_files.skel.h"
 
 #define SK_PIN_DIR	"/sys/fs/bpf/valley-sockets"
 #define SK_PIN_NAME	"sk_files-"
-#define BPF_FS_MAGIC	0xcafe4a11
 
 /* As bpf/sk_files.bpf.c writes it. */
 struct sk_file {
@@ -102,7 +102,11 @@ static void pin(struct bpf_link *link, const char *path)
 	bpf_link__pin(link, path);
 }
 
-/* The iterator's records from FD, into PS: 0, or -1 on a read error. */
+/*
+ * The iterator's records from FD, into PS: 0, or -1 on a read error.  The
+ * kernel stops a read's walk once it has the size asked for, so a read
+ * of whole records gives whole records.
+ */
 static int read_records(struct sk_procs *ps, int fd)
 {
 	static struct sk_file recs[1024];

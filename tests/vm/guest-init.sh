@@ -19,6 +19,8 @@
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=${VALLEY_TERM:-linux}
+# Python's lines as they come: on the console, and stamped in times.txt
+export PYTHONUNBUFFERED=1
 results=/run/valley/results
 
 poweroff_now() {
@@ -73,13 +75,14 @@ load_module() {
 
 # The suite's output, passed on; the guest's uptime at each test
 # program's start and end goes to times.txt (make check says how long
-# each took).
+# each took), and at the end of each of a program's cases (to read).
 stamp() {
 	local line up _
 
 	while IFS= read -r line; do
 		case $line in
-		"# selftests: valley: "* | *"ok "*" selftests: valley: "*)
+		"# selftests: valley: "* | *"ok "*" selftests: valley: "* | \
+		"# ok "* | "# not ok "*)
 			read -r up _ </proc/uptime
 			echo "$up $line" >>"$results/times.txt"
 			;;
