@@ -22,9 +22,10 @@ import socket
 import struct
 import time
 
-from valley_net import VSTAT, Hosts, nft, run, snmp, vstat
+from valley_net import (VSTAT, Hosts, In, nft, run, snmp, sysctl,
+                        vstat)
 # net/lib/py, which valley_net puts on the path.
-from lib.py import (KsftFailEx, KsftSkipEx, defer, ip, ksft_busy_wait,
+from lib.py import (KsftFailEx, KsftSkipEx, defer, ksft_busy_wait,
                     ksft_eq, ksft_exit, ksft_in, ksft_run, ksft_true)
 
 PIN = "/sys/fs/bpf/valley"
@@ -34,7 +35,6 @@ A4, B4 = "10.0.2.1", "10.0.2.2"
 # How often and how long a wait looks: a guest under TCG, on the debug
 # kernel, is slow.
 POLL, PATIENCE = 0.05, 30
-libc = ctypes.CDLL(None, use_errno=True)
 
 
 def ports(ns, *args):
@@ -52,42 +52,13 @@ def attach(*args):
     vstat("ports", "attach", *args)
 
 
-def up(ns, dev):
-    return ip(f"link show {dev}", json=True, ns=ns)[0]["operstate"] == "UP"
-
-
 def two_hosts():
     """Hosts A (h.a, with pa0) and B (h.b, with pb0), fresh namespaces
     that go at the end of the test."""
     h = Hosts("pa0", "pb0", (A4 + "/24", "fd02::1/64"),
               (B4 + "/24", "fd02::2/64"))
     defer(h.close)
-    # The end that came up first drops what it sends until the link watch
-    # has seen its carrier (and says so in operstate).
-    ksft_busy_wait(lambda: up(h.a, "pa0") and up(h.b, "pb0"), sleep=POLL,
-                   deadline=PATIENCE, comment="veth up")
     return h
-
-
-class In:
-    """with In(NS): sockets made inside belong to namespace NS (a NetNS,
-    or its name)."""
-
-    def __init__(self, ns):
-        self.ns = ns
-
-    def __enter__(self):
-        self.home = os.open("/proc/self/ns/net", os.O_RDONLY)
-        fd = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
-        try:
-            if libc.setns(fd, 0):
-                raise OSError(ctypes.get_errno(), f"setns {self.ns}")
-        finally:
-            os.close(fd)
-
-    def __exit__(self, *exc):
-        libc.setns(self.home, 0)
-        os.close(self.home)
 
 
 def tcp_info(s):
@@ -444,7 +415,7 @@ def test_drop_reasons_of_one_flow():
 def test_udp_to_a_closed_port():
     """"No socket" drops equal the port unreachables the kernel sent."""
     h = two_hosts()
-    run("sysctl", "-qw", "net.ipv4.icmp_ratelimit=0", ns=h.b)
+    sysctl(h.b, "net.ipv4.icmp_ratelimit", 0)
     port, n = 6001, 7
     before = snmp(h.b).get("IcmpMsg", {}).get("OutType3", 0)
     seen = delivered(h.b)
