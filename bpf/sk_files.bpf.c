@@ -15,6 +15,7 @@
  * not fit in the reader's buffer, so no record may depend on another.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 /*
@@ -40,6 +41,33 @@ struct sk_file {
 	__u64 comm[2];
 } __attribute__((packed));
 
+/*
+ * TASK's process id as the reader's pid namespace numbers it, as /proc
+ * shows it there: task->tgid is the initial namespace's number, wrong in
+ * a container.  The iterator visits only the tasks the reader's
+ * namespace holds, so each has a number at the reader's level.  The
+ * usual reader is in the initial namespace (level 0): one compare.
+ */
+static __always_inline __u32 tgid_seen(struct task_struct *task)
+{
+	struct task_struct *me = bpf_get_current_task_btf();
+	unsigned int level = me->thread_pid->level;
+	unsigned long pid;
+	struct upid up;
+
+	if (!level)
+		return task->tgid;
+	/* a number, not a typed pointer: it is indexed by a variable */
+	pid = (unsigned long)BPF_CORE_READ(task, signal, pids[PIDTYPE_TGID]);
+	if (!pid)
+		return 0;
+	pid += bpf_core_field_offset(struct pid, numbers) +
+	       level * bpf_core_type_size(struct upid);
+	if (bpf_probe_read_kernel(&up, sizeof(up), (void *)pid))
+		return 0;
+	return up.nr;
+}
+
 SEC("iter/task_file")
 int sk_files(struct vl_iter_task_file *ctx)
 {
@@ -50,7 +78,7 @@ int sk_files(struct vl_iter_task_file *ctx)
 	if (!task || !file || !bpf_sock_from_file(file))
 		return 0;
 	r.ino = file->f_inode->i_ino;
-	r.pid = task->tgid;
+	r.pid = tgid_seen(task);
 	r.fd = ctx->fd;
 	/* 16 bytes, NUL-padded (the kernel's __set_task_comm) */
 	r.comm[0] = *(__u64 *)&task->comm[0];

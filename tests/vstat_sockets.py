@@ -733,6 +733,36 @@ def test_processes():
     many_sockets(me)
     unprivileged(main)
     pin_dir_not_ours(main)
+    pid_namespace()
+
+
+IN_PIDNS = """
+import json, os, socket, subprocess, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+for how in ("bpf", "proc"):
+    p = subprocess.run([sys.argv[1], "sockets", "--json", "-tlp",
+                        f"sport = :{s.getsockname()[1]}"], check=True,
+                       env=dict(os.environ, VALLEY_PROCS=how),
+                       capture_output=True, text=True)
+    print(how, json.dumps({"pid": os.getpid(), "fd": s.fileno(),
+                           "rows": json.loads(p.stdout)}))
+"""
+
+
+def pid_namespace():
+    """In a pid namespace of its own, -p numbers processes as that
+    namespace does (as its /proc), both ways."""
+    out = run("unshare", "--pid", "--fork", "--mount-proc", sys.executable,
+              "-c", IN_PIDNS, VSTAT).stdout
+    for line in out.splitlines():
+        how, got = line.split(" ", 1)
+        got = json.loads(got)
+        ksft_eq([r.get("processes") for r in got["rows"]],
+                [[{"name": "python3", "pid": got["pid"], "fd": got["fd"]}]],
+                f"-p in a pid namespace, {how}")
+    ksft_eq(len(out.splitlines()), 2, "both ways ran")
 
 
 PIN_DIR = "/sys/fs/bpf/valley-sockets"
