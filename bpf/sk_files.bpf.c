@@ -43,23 +43,26 @@ struct sk_file {
 
 /*
  * TASK's process id as the reader's pid namespace numbers it, as /proc
- * shows it there: task->tgid is the initial namespace's number, wrong in
- * a container.  The iterator visits only the tasks the reader's
- * namespace holds, so each has a number at the reader's level.  The
- * usual reader is in the initial namespace (level 0): one compare.
+ * shows it there (0 if none): task->tgid is the initial namespace's
+ * number, wrong in a container.  The iterator visits the tasks of the
+ * namespace of whoever opened it, the reader as a rule.  The usual reader
+ * is in the initial namespace (level 0): one compare.
  */
 static __always_inline __u32 tgid_seen(struct task_struct *task)
 {
 	struct task_struct *me = bpf_get_current_task_btf();
 	unsigned int level = me->thread_pid->level;
+	__u32 tgid = task->tgid;
 	unsigned long pid;
 	struct upid up;
 
+	/* loaded here: else clang makes one load of the two returns' */
+	barrier_var(tgid);
 	if (!level)
-		return task->tgid;
+		return tgid;
 	/* a number, not a typed pointer: it is indexed by a variable */
 	pid = (unsigned long)BPF_CORE_READ(task, signal, pids[PIDTYPE_TGID]);
-	if (!pid)
+	if (!pid || BPF_CORE_READ((struct pid *)pid, level) < level)
 		return 0;
 	pid += bpf_core_field_offset(struct pid, numbers) +
 	       level * bpf_core_type_size(struct upid);
@@ -79,6 +82,8 @@ int sk_files(struct vl_iter_task_file *ctx)
 		return 0;
 	r.ino = file->f_inode->i_ino;
 	r.pid = tgid_seen(task);
+	if (!r.pid)		/* exiting, or not numbered where we are */
+		return 0;
 	r.fd = ctx->fd;
 	/* 16 bytes, NUL-padded (the kernel's __set_task_comm) */
 	r.comm[0] = *(__u64 *)&task->comm[0];

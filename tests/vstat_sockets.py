@@ -732,8 +732,8 @@ def test_processes():
                   f"{how}: text {text!r} ends with {want}")
     many_sockets(me)
     unprivileged(main)
-    pin_dir_not_ours(main)
-    pid_namespace()
+    pid_namespace(pin)
+    pin_dir_not_ours(main, pin[0][0])
 
 
 IN_PIDNS = """
@@ -751,9 +751,10 @@ for how in ("bpf", "proc"):
 """
 
 
-def pid_namespace():
+def pid_namespace(pin):
     """In a pid namespace of its own, -p numbers processes as that
-    namespace does (as its /proc), both ways."""
+    namespace does (as its /proc), both ways; the BPF way from the pin
+    PIN a run in the initial namespace left."""
     out = run("unshare", "--pid", "--fork", "--mount-proc", sys.executable,
               "-c", IN_PIDNS, VSTAT).stdout
     for line in out.splitlines():
@@ -763,6 +764,7 @@ def pid_namespace():
                 [[{"name": "python3", "pid": got["pid"], "fd": got["fd"]}]],
                 f"-p in a pid namespace, {how}")
     ksft_eq(len(out.splitlines()), 2, "both ways ran")
+    ksft_eq(pinned(), pin, "the pid namespace's run read the same pin")
 
 
 PIN_DIR = "/sys/fs/bpf/valley-sockets"
@@ -783,12 +785,18 @@ def pinned():
                   for n in os.listdir(PIN_DIR))
 
 
-def pin_dir_not_ours(main):
+def pin_dir_not_ours(main, name):
     """A pin directory another user made (/sys/fs/bpf may be open to
-    all) is neither read nor pinned into: -p still answers right."""
+    all) is neither read nor pinned into: -p still answers right.  What
+    it holds under the pin's NAME (a map: reading it fails, and vstat
+    would unlink it) stays."""
     unpin()
     os.mkdir(PIN_DIR, 0o700)
     os.chown(PIN_DIR, 65534, 65534)
+    planted = os.path.join(PIN_DIR, name)
+    run("bpftool", "map", "create", planted, "type", "array", "key", 4,
+        "value", 4, "entries", 1, "name", "vl_planted")
+    want = [(name, os.stat(planted).st_ino)]
     for _ in range(2):
         rows = vstat_json("-t", "-l", "-p",
                           f"sport = :{main.getsockname()[1]}",
@@ -796,7 +804,9 @@ def pin_dir_not_ours(main):
         ksft_eq([r.get("processes") for r in rows],
                 [[{"name": "python3", "pid": os.getpid(),
                    "fd": main.fileno()}]], "-p beside a foreign pin dir")
-    ksft_eq(os.listdir(PIN_DIR), [], "nothing pinned into it")
+    ksft_eq([(n, os.stat(os.path.join(PIN_DIR, n)).st_ino)
+             for n in os.listdir(PIN_DIR)], want,
+            "nothing read from it or pinned into it")
 
 
 def many_sockets(me):
@@ -808,7 +818,7 @@ def many_sockets(me):
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         many.append(u)
         u.bind(("127.0.0.1", 0))
-    # on one CPU, vstat scans before the dump, keeping nothing
+    # on one CPU, the other way: the scan first, no thread
     one_cpu = ("taskset", "-c", "0")
     for how, pre in (("bpf", procs_env("bpf")), ("proc", procs_env("proc")),
                      ("bpf, one CPU", one_cpu + procs_env("bpf"))):
