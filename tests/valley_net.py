@@ -45,17 +45,23 @@ class In:
         self.ns = ns
 
     def __enter__(self):
-        self.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
         fd = os.open(f"/run/netns/{self.ns}", os.O_RDONLY)
         try:
+            self.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
             if libc.setns(fd, 0):
-                raise OSError(ctypes.get_errno(), f"setns {self.ns}")
+                err = ctypes.get_errno()
+                os.close(self.home)
+                raise OSError(err, f"setns {self.ns}: {os.strerror(err)}")
         finally:
             os.close(fd)
 
     def __exit__(self, *exc):
-        libc.setns(self.home, 0)
+        # back home, or nothing after this may run: it would run in NS
+        err = ctypes.get_errno() if libc.setns(self.home, 0) else 0
         os.close(self.home)
+        if err:
+            raise SystemExit(f"setns back from {self.ns}: "
+                             f"{os.strerror(err)}")
 
 
 def run(*argv, ns=None, fail=True):
@@ -203,7 +209,7 @@ def neigh(ns, dev, addr, lladdr):
 
 def up(ns, dev):
     """Whether DEV's operstate is UP: the link watch has seen its carrier
-    (it may take a second), and IPv6 has joined its groups."""
+    (it may take a second).  IPv6's joins go after, on timers."""
     return ip(f"link show {dev}", json=True, ns=ns)[0]["operstate"] == "UP"
 
 

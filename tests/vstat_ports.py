@@ -38,8 +38,7 @@ POLL, PATIENCE = 0.05, 30
 
 
 def ports(ns, *args):
-    """vstat ports --json [-N NS]: {(proto, port, role): row}.  (Not under
-    ip netns exec, whose fresh /sys hides bpffs.)"""
+    """vstat ports --json [-N NS]: {(proto, port, role): row}."""
     if ns is not None:
         args = ("-N", ns) + args
     out = json.loads(vstat("ports", "--json", *args).stdout)
