@@ -984,16 +984,15 @@ static __always_inline bool for_us(unsigned long dst, __u16 proto)
  * The last drop a CPU counted and its slots, for the next: drops come in
  * runs (a full socket, a port scan).  Five words: the namespace; reason
  * and servers_gen; ports, protocol and direction; the route of an
- * incoming packet (it was for this host); the two slots.  Should the
- * program run again on the CPU while it writes or reads them (a softirq,
- * where the kernel lets tracing programs nest), a check word over the
- * five makes a torn memo a miss.
+ * incoming packet (it was for this host); the two slots.  Only this
+ * program writes it, and the kernel never runs a tracing program on a
+ * CPU where it is running already (a softirq's run is skipped), so the
+ * memo is never read half-written.
  */
 #define MEMO_WORDS	5
 
 struct vp_drop_memo {
 	__u64 w[MEMO_WORDS];
-	__u64 check;
 };
 
 struct {
@@ -1002,15 +1001,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vp_drop_memo);
 } vp_drop_memo SEC(".maps");
-
-static __always_inline __u64 memo_check(const __u64 *w)
-{
-	__u64 x = w[0] * 0x9e3779b97f4a7c15ULL ^ w[1] * 0xc2b2ae3d27d4eb4fULL ^
-		  w[2] * 0x165667b19e3779f9ULL ^ w[3] * 0xd6e8feb86659fd93ULL ^
-		  w[4] * 0xff51afd7ed558ccdULL;
-
-	return (x ^ x >> 29) | 1;	/* never 0, as a memo never written */
-}
 
 /* The slot of drops for D (a row's key and a reason), given if new; 0: none left. */
 static __always_inline __u32 drop_index(const struct vp_drop_key *d)
@@ -1115,20 +1105,17 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 	m = bpf_map_lookup_elem(&vp_drop_memo, &zero);
 	if (!m)
 		return 0;
-	w[4] = m->w[4];
 	if (m->w[0] != w[0] || m->w[1] != w[1] || m->w[2] != w[2] ||
-	    m->w[3] != w[3] || m->check != memo_check(w)) {
+	    m->w[3] != w[3]) {
 		/* Forwarded traffic is not ours either. */
 		if (incoming && !for_us(dst, proto))
 			return 0;
 		w[4] = drop_slots(netns, l4, bpf_ntohs((__u16)ports),
 				  bpf_ntohs((__u16)(ports >> 16)), incoming,
 				  reason);
-		m->check = 0;
 		__builtin_memcpy(m->w, w, sizeof(w));
-		m->check = memo_check(w);
 	}
-	slots = w[4];
+	slots = m->w[4];
 
 	t = traffic((__u32)slots);
 	if (!t)
