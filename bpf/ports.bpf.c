@@ -129,13 +129,30 @@ struct vp_sock {
 	__u64 netns;
 	/*
 	 * The row last counted in, so that the next packet needs no hash:
-	 * its index << 32 | its port << 16 | 1, written and read whole (a
-	 * softirq may count for the socket while its process does).
+	 * its slot << 32 | 1 << 16 | its port in network order, written and
+	 * read whole (a softirq may count for the socket while its process
+	 * does).  0: none kept.
 	 */
 	__u64 row;
 	__u8 role;
 	__u8 decided;
+	/*
+	 * Where the row's port is in the first word of the TCP or UDP
+	 * header (both ports, as loaded from the wire), by enum vp_dir:
+	 * the shift that brings it to the low 16 bits (PORT_DST for the
+	 * destination port, what a server receives or a client sends, or
+	 * PORT_SRC).
+	 */
+	__u8 port_shift[2];
 };
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define PORT_SRC	0
+#define PORT_DST	16
+#else
+#define PORT_SRC	16
+#define PORT_DST	0
+#endif
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -165,8 +182,9 @@ static const struct vp_key overflow_key = { .role = VP_ROLE_OVERFLOW };
 
 /*
  * make bench only (VALLEY_BENCH=hooks-only vstat ports attach): every
- * program returns at once, so what the kernel's hooks cost by themselves
- * is seen.  Read-only after load: the verifier drops the dead branch.
+ * program returns at once, so that what the kernel's hooks cost by
+ * themselves is seen.  The per-packet ones are not asked: vstat attaches
+ * vp_ingress_nop and vp_egress_nop in their place.
  */
 const volatile bool hooks_only;
 /* The slots of vp_traffic and vp_drop_counts, set at load. */
@@ -568,6 +586,8 @@ static __always_inline struct vp_sock *first_packet(struct __sk_buff *skb,
 		st = none;
 	st->netns = netns;
 	st->role = role;
+	st->port_shift[VP_IN] = role == VP_ROLE_SERVER ? PORT_DST : PORT_SRC;
+	st->port_shift[VP_OUT] = role == VP_ROLE_SERVER ? PORT_SRC : PORT_DST;
 	st->decided = 1;
 	return st;
 }
@@ -579,14 +599,15 @@ static __always_inline __u32 sock_row(struct vp_sock *st,
 	__u64 row = st->row;
 	__u32 slot;
 
-	if ((__u32)row == ((__u32)k->port << 16 | 1))
+	if ((__u32)row == (1 << 16 | bpf_htons(k->port)))
 		return row >> 32;
 	slot = row_index(k);
 	/*
 	 * Port 0 is not kept: count_known() takes it for an unconnected
 	 * client's, whose next packet may be for any port.
 	 */
-	st->row = k->port ? (__u64)slot << 32 | (__u32)k->port << 16 | 1 : 0;
+	st->row = k->port ? (__u64)slot << 32 | 1 << 16 | bpf_htons(k->port) :
+			    0;
 	return slot;
 }
 
@@ -595,75 +616,79 @@ static __always_inline __u32 sock_row(struct vp_sock *st,
  * before, for the port of the row it keeps (a server's own port, a
  * client's peer's: the socket's row holds for all its packets but those
  * a connected UDP socket sends elsewhere, or that a redirect brings to
- * it).  Only that port and the lengths are parsed; anything unusual (a
- * SYN, headers not in the linear part, IPv6 extension headers) goes the
- * long way: false.
+ * it).  Only that port and the header lengths are read; anything unusual
+ * (a SYN, headers not in the linear part, IPv6 extension headers) goes
+ * the long way: false.  A socket's packets are whole here: reassembled
+ * before ingress, fragmented after egress.
  */
-static __always_inline bool count_known(const struct vp_skb *v,
+static __always_inline bool count_known(struct __sk_buff *skb,
 					const struct vp_sock *st, int dir)
 {
-	__u32 len = v->len, segs = v->segs, off, hl;
-	void *data = v->data, *end = v->end;
-	/* written whole by sock_row(), maybe on another CPU */
-	__u64 row = *(volatile __u64 *)&st->row;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u32 protocol = skb->protocol;
+	__u32 len, segs, off, hl, ports;
 	struct vp_traffic *t;
-	__u8 proto, flags = 0;
-	__u16 port;
+	__u8 proto, flags;
+	__u64 row;
 	__u8 *l4;
 
-	/*
-	 * A socket's packets are whole here: reassembled before ingress,
-	 * fragmented after egress.
-	 */
-	if (v->protocol == bpf_htons(ETH_P_IP)) {
+	/* (barrier_var: a load in each branch, not one of a chosen pointer) */
+	if (protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr *ip = data;
 
 		if ((void *)(ip + 1) > end)
 			return false;
 		proto = ip->protocol;
+		barrier_var(proto);
 		off = ip->ihl * 4;
-	} else if (v->protocol == bpf_htons(ETH_P_IPV6)) {
+	} else if (protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6 = data;
 
 		if ((void *)(ip6 + 1) > end)
 			return false;
 		proto = ip6->nexthdr;
+		barrier_var(proto);
 		off = sizeof(*ip6);
 	} else {
 		return false;
 	}
-	if (off > VP_HDR_LEN - sizeof(struct tcphdr))
-		return false;
 	l4 = data + off;
 	if ((void *)(l4 + sizeof(struct udphdr)) > end)
 		return false;
-	/* The row's port: the destination's of what a server receives or a
-	 * client sends, else the source's (the same place in TCP and UDP).
-	 */
-	port = bpf_ntohs(*(__u16 *)(l4 + ((st->role == VP_ROLE_SERVER) ==
-					  (dir == VP_IN) ? 2 : 0)));
-	if ((__u32)row != ((__u32)port << 16 | 1))
-		return false;
 	if (proto == IPPROTO_TCP) {
-		struct tcphdr *th = (void *)l4;
-
-		if ((void *)(th + 1) > end)
+		if ((void *)(l4 + sizeof(struct tcphdr)) > end)
 			return false;
 		flags = l4[13];
 		if (flags & TH_SYN)
 			return false;	/* set-up time: the long way */
-		hl = off + th->doff * 4;
+		hl = off + ((struct tcphdr *)l4)->doff * 4;
+		/* the options in the linear part too: so hl <= len */
+		if (data + hl > end)
+			return false;
 	} else if (proto == IPPROTO_UDP) {
+		flags = 0;
 		hl = off + sizeof(struct udphdr);
 	} else {
 		return false;
 	}
+	/*
+	 * The row's port, where the socket's role puts it (the same place in
+	 * TCP and UDP), in network order as the row keeps it; the row is
+	 * written whole by sock_row(), maybe on another CPU.
+	 */
+	ports = *(__u32 *)l4;
+	row = *(volatile __u64 *)&st->row;
+	if ((__u32)row != (1 << 16 | (__u16)(ports >> st->port_shift[dir])))
+		return false;
 	t = traffic(row >> 32);
 	if (!t)
 		return true;
+	len = skb->len;
+	segs = skb->gso_segs ?: 1;
 	add(&t->packets[dir], segs);
 	add(&t->bytes[dir], len + (segs - 1) * hl);
-	add(&t->payload[dir], len > hl ? len - hl : 0);
+	add(&t->payload[dir], len - hl);
 	if (flags & TH_RST)
 		add(&t->resets[dir], 1);
 	return true;
@@ -712,17 +737,12 @@ static __always_inline int count(struct __sk_buff *skb, int dir)
 {
 	struct bpf_sock *sk = skb->sk;
 	struct vp_sock *st;
-	struct vp_skb v;
 
-	if (hooks_only || !sk)
+	if (!sk)
 		return 1;
-	/* first the call, so that nothing need be kept across it */
 	st = bpf_sk_storage_get(&vp_sk, sk, 0, 0);
-	if (st) {
-		vp_skb_read(skb, &v);
-		if (count_known(&v, st, dir))
-			return 1;
-	}
+	if (st && count_known(skb, st, dir))
+		return 1;
 	return count_parsed(skb, sk, st, dir);
 }
 
@@ -736,6 +756,18 @@ SEC("cgroup_skb/egress")
 int vp_egress(struct __sk_buff *skb)
 {
 	return count(skb, VP_OUT);
+}
+
+SEC("cgroup_skb/ingress")
+int vp_ingress_nop(struct __sk_buff *skb)
+{
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int vp_egress_nop(struct __sk_buff *skb)
+{
+	return 1;
 }
 
 /* Every socket a process creates learns its namespace at once. */

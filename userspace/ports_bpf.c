@@ -185,6 +185,12 @@ static void read_port_range(__u16 *lo, __u16 *hi)
  * Load with the BTF tracepoints (they read the sockets' storage); where
  * the kernel refuses those, with the raw ones.
  */
+/* make bench's floor: the hooks alone (tests/bench/ports.sh) */
+static bool hooks_only(void)
+{
+	return !strcmp(getenv("VALLEY_BENCH") ?: "", "hooks-only");
+}
+
 static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 {
 	struct ports_bpf *skel = ports_bpf__open();
@@ -192,6 +198,10 @@ static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 
 	if (!skel)
 		return -errno;
+	bpf_program__set_autoload(skel->progs.vp_ingress, !hooks_only());
+	bpf_program__set_autoload(skel->progs.vp_egress, !hooks_only());
+	bpf_program__set_autoload(skel->progs.vp_ingress_nop, hooks_only());
+	bpf_program__set_autoload(skel->progs.vp_egress_nop, hooks_only());
 	bpf_program__set_autoload(skel->progs.vp_set_state, btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_retransmit, btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_set_state_raw, !btf_tp);
@@ -199,9 +209,7 @@ static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 	bpf_program__set_autoload(skel->progs.vp_kfree_skb, btf_tp);
 	bpf_program__set_autoload(skel->progs.vp_kfree_skb_raw, !btf_tp);
 	read_port_range(&skel->rodata->eph_lo, &skel->rodata->eph_hi);
-	/* make bench's floor: the hooks alone (tests/bench/ports.sh) */
-	skel->rodata->hooks_only = !strcmp(getenv("VALLEY_BENCH") ?: "",
-					   "hooks-only");
+	skel->rodata->hooks_only = hooks_only();
 	/* ROWS slots, the first the overflow row's (ports.bpf.c) */
 	skel->rodata->n_rows = rows;
 	skel->rodata->n_drops = 4 * rows;
@@ -289,8 +297,10 @@ static int load_and_attach(const char *prog, uint32_t rows, int cg)
 		return fail(prog, "cannot make the overflow row: %s",
 			    strerror(-err));
 	}
-	err = attach_one(prog, skel->progs.vp_ingress, cg, "ingress") ||
-	      attach_one(prog, skel->progs.vp_egress, cg, "egress") ||
+	err = attach_one(prog, hooks_only() ? skel->progs.vp_ingress_nop :
+			 skel->progs.vp_ingress, cg, "ingress") ||
+	      attach_one(prog, hooks_only() ? skel->progs.vp_egress_nop :
+			 skel->progs.vp_egress, cg, "egress") ||
 	      attach_one(prog, skel->progs.vp_sock_create, cg, "sock_create") ||
 	      attach_one(prog, btf_tp ? skel->progs.vp_set_state :
 			 skel->progs.vp_set_state_raw, -1, "set_state") ||
