@@ -41,8 +41,11 @@
 #define SOCK_DGRAM	2
 #define SOCK_RAW	3
 
-/* The first bytes of a packet that parse() reads: IP and TCP headers. */
-#define VP_HDR_LEN	64
+/*
+ * The first bytes of a packet that parse() reads: an IP header with the
+ * most options (60 bytes) and a TCP header without (20).
+ */
+#define VP_HDR_LEN	80
 
 #define TH_FIN		0x01
 #define TH_SYN		0x02
@@ -400,7 +403,7 @@ static __always_inline int parse_headers(const struct vp_skb *v, void *h,
 	} else {
 		return -2;
 	}
-	/* IP options may push the TCP header out of the window: not counted */
+	/* never so for a valid header: the verifier's bound for parse()'s copy */
 	if (off > VP_HDR_LEN - sizeof(*th))
 		return -2;
 	p->l4 = off;

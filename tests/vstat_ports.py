@@ -271,6 +271,34 @@ def test_udp_datagrams_of_known_sizes():
     srv.close()
 
 
+def test_udp_with_ip_options():
+    """Datagrams whose IP header is 60 bytes, the most options allow."""
+    h = two_hosts()
+    port, n, size = 5354, 3, 100
+    with In(h.b):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("0.0.0.0", port))
+    with In(h.a):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    # 40 bytes of options: 39 no-ops and the end of the list
+    cli.setsockopt(socket.IPPROTO_IP, socket.IP_OPTIONS, b"\x01" * 39 + b"\x00")
+    for _ in range(n):
+        cli.sendto(b"o" * size, (B4, port))
+    srv.settimeout(30)
+    for _ in range(n):
+        srv.recvfrom(2000)
+    a, b = ports(h.a), ports(h.b)
+    want = (n, n * size, n * (size + 8 + 60))
+    rb = b.get(("udp", port, "server"), {})
+    ksft_eq((rb.get("packets_in"), rb.get("payload_in"), rb.get("bytes_in")),
+            want, "server: packets, payload, bytes in")
+    ra = a.get(("udp", port, "client"), {})
+    ksft_eq((ra.get("packets_out"), ra.get("payload_out"),
+             ra.get("bytes_out")), want, "client: packets, payload, bytes out")
+    cli.close()
+    srv.close()
+
+
 SO_RXQ_OVFL = 40
 
 
@@ -879,6 +907,7 @@ def skipped(test, why):
 def main():
     tests = [test_tcp_exchange_against_tcp_info,
              test_udp_datagrams_of_known_sizes,
+             test_udp_with_ip_options,
              test_connected_udp_sent_elsewhere,
              test_udp_receive_buffer_full,
              test_drop_reasons_of_one_flow,
