@@ -139,16 +139,12 @@ struct vp_sock {
 	__u64 row;
 	__u8 role;
 	__u8 decided;
-	/*
-	 * Where the row's port is in the first word of the TCP or UDP
-	 * header (both ports, as loaded from the wire), by enum vp_dir:
-	 * the shift that brings it to the low 16 bits (PORT_DST for the
-	 * destination port, what a server receives or a client sends, or
-	 * PORT_SRC).
-	 */
-	__u8 port_shift[2];
 };
 
+/*
+ * The first word of a TCP or UDP header, both ports as on the wire, as
+ * one load gives it: the shift that brings each port to the low half.
+ */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define PORT_SRC	0
 #define PORT_DST	16
@@ -589,8 +585,6 @@ static __always_inline struct vp_sock *first_packet(struct __sk_buff *skb,
 		st = none;
 	st->netns = netns;
 	st->role = role;
-	st->port_shift[VP_IN] = role == VP_ROLE_SERVER ? PORT_DST : PORT_SRC;
-	st->port_shift[VP_OUT] = role == VP_ROLE_SERVER ? PORT_SRC : PORT_DST;
 	st->decided = 1;
 	return st;
 }
@@ -630,7 +624,7 @@ static __always_inline bool count_known(struct __sk_buff *skb,
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
 	__u32 protocol = skb->protocol;
-	__u32 len, segs, off, hl, ports;
+	__u32 len, segs, off, hl, ports, shift;
 	struct vp_traffic *t;
 	__u8 proto, flags;
 	__u64 row;
@@ -681,8 +675,10 @@ static __always_inline bool count_known(struct __sk_buff *skb,
 	 * written whole by sock_row(), maybe on another CPU.
 	 */
 	ports = *(__u32 *)l4;
+	shift = (st->role == VP_ROLE_SERVER) == (dir == VP_IN) ?
+		PORT_DST : PORT_SRC;
 	row = *(volatile __u64 *)&st->row;
-	if ((__u32)row != (1 << 16 | (__u16)(ports >> st->port_shift[dir])))
+	if ((__u32)row != (1 << 16 | (__u16)(ports >> shift)))
 		return false;
 	t = traffic(row >> 32);
 	if (!t)
@@ -957,6 +953,8 @@ static __always_inline int retransmit(const struct sock *sk,
 	struct vp_conns *r;
 	__u16 segs;
 
+	if (hooks_only)
+		return 0;
 	tcp_row_key(&k, sk, st);
 	r = conns_get(&k);
 	if (!r)
@@ -1072,44 +1070,46 @@ static __always_inline __u64 drop_slots(__u64 netns, __u8 l4, __u16 lport,
 }
 
 /*
- * The protocol and the ports (as on the wire, local port first) of a
- * dropped packet whose network header is at NH; false if not TCP or UDP,
- * or a fragment that is not the first.
+ * The protocol and the ports (as on the wire, the local one in the low
+ * half) of a dropped packet whose network header is at NH; false if not
+ * TCP or UDP, or a fragment that is not the first.
  */
 static __always_inline bool drop_ports(__u16 proto, const unsigned char *nh,
 				       bool incoming, __u8 *l4, __u32 *ports)
 {
-	__u8 h[24];
-	__u16 p[2];
-	__u32 off;
+	union {
+		struct iphdr ip;
+		struct ipv6hdr ip6;
+		__u32 w[6];
+	} h;
+	__u32 off, both;
 
 	/* An IPv4 header without options and the ports, in one read. */
-	if (bpf_probe_read_kernel(h, sizeof(h), nh))
+	if (bpf_probe_read_kernel(&h, sizeof(h.w), nh))
 		return false;
 	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr *ip = (void *)h;
-
-		if (ip->version != 4 || (ip->frag_off & bpf_htons(IP_OFFSET)))
+		if (h.ip.version != 4 || (h.ip.frag_off & bpf_htons(IP_OFFSET)))
 			return false;
-		*l4 = ip->protocol;
-		off = ip->ihl * 4;
+		*l4 = h.ip.protocol;
+		off = h.ip.ihl * 4;
+		if (off < sizeof(h.ip))
+			return false;
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr *ip6 = (void *)h;
-
-		if (ip6->version != 6)
+		if (h.ip6.version != 6)
 			return false;
-		*l4 = ip6->nexthdr;
-		off = sizeof(*ip6);
+		*l4 = h.ip6.nexthdr;
+		off = sizeof(h.ip6);
 	} else {
 		return false;
 	}
 	if (*l4 != IPPROTO_TCP && *l4 != IPPROTO_UDP)
 		return false;
-	if (off == sizeof(struct iphdr))
-		__builtin_memcpy(p, &h[off], sizeof(p));
-	else if (bpf_probe_read_kernel(p, sizeof(p), nh + off))
+	if (off == sizeof(h.ip))
+		both = h.w[5];
+	else if (bpf_probe_read_kernel(&both, sizeof(both), nh + off))
 		return false;
-	*ports = incoming ? p[1] | (__u32)p[0] << 16 : p[0] | (__u32)p[1] << 16;
+	*ports = (__u16)(both >> (incoming ? PORT_DST : PORT_SRC)) |
+		 (__u32)(__u16)(both >> (incoming ? PORT_SRC : PORT_DST)) << 16;
 	return true;
 }
 
@@ -1124,7 +1124,7 @@ static __always_inline int dropped(__u64 netns, __u16 proto,
 	__u64 *n;
 	__u8 l4;
 
-	if (hooks_only || !netns)
+	if (!netns)
 		return 0;
 	/* Another host's frame (promiscuous): not ours. */
 	if (incoming && reason == bpf_core_enum_value(enum skb_drop_reason,

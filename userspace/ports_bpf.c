@@ -181,16 +181,16 @@ static void read_port_range(__u16 *lo, __u16 *hi)
 	fclose(f);
 }
 
-/*
- * Load with the BTF tracepoints (they read the sockets' storage); where
- * the kernel refuses those, with the raw ones.
- */
 /* make bench's floor: the hooks alone (tests/bench/ports.sh) */
 static bool hooks_only(void)
 {
 	return !strcmp(getenv("VALLEY_BENCH") ?: "", "hooks-only");
 }
 
+/*
+ * Load with the BTF tracepoints (they read the sockets' storage); where
+ * the kernel refuses those, with the raw ones.
+ */
 static int load(struct ports_bpf **skelp, uint32_t rows, bool btf_tp)
 {
 	struct ports_bpf *skel = ports_bpf__open();
