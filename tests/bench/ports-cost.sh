@@ -4,10 +4,10 @@
 # What each per-port program costs per run, in a guest (make bench with
 # VALLEY_BENCHES=ports-cost): the kernel's own run statistics
 # (kernel.bpf_stats_enabled) over one run of each load of ports.sh, for
-# the programs and for the same programs returning at once.  Under the
-# bench guest's instruction-counted clock a nanosecond is an eighth of an
-# instruction, so the figures are instruction counts times 8 (the
-# statistics' own clock reads included).
+# the programs and for programs that return at once in their place.
+# Under the bench guest's instruction-counted clock a nanosecond is an
+# eighth of an instruction, so the figures are instruction counts times 8
+# (the statistics' own clock reads included).
 set -u
 
 . "$(dirname "$0")/lib.sh"

@@ -5,11 +5,11 @@
 # layers.sh, on the same veth pair and lbench): 64-byte UDP datagrams to
 # a reader on CPU 1 and to a socket that never reads, and a TCP stream,
 # with nothing attached, with valley's per-port programs (vstat ports
-# attach), with the same programs returning at once ("hooks only",
-# VALLEY_BENCH=hooks-only: what the kernel's cgroup_skb and tracepoint
-# hooks cost by themselves, a floor under the programs' cost), and with
-# nftables counting the same per-port packets and bytes (a dynamic set
-# with counters keyed by protocol and port, both ways).
+# attach), with programs that return at once in their place ("hooks
+# only", VALLEY_BENCH=hooks-only: what the kernel's cgroup_skb and
+# tracepoint hooks cost by themselves, a floor under the programs' cost),
+# and with nftables counting the same per-port packets and bytes (a
+# dynamic set with counters keyed by protocol and port, both ways).
 # valley.ko is unloaded throughout: the programs need no module.
 # Nine rounds, the configurations rotating; each round gives ratios to
 # "nothing", and the cost ratio: what each packet (TCP: each MB) takes
